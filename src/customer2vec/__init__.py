@@ -1,0 +1,30 @@
+"""customer2vec: product and customer embeddings from retail transactions."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from customer2vec.columns import Columns
+from customer2vec.data.dataset import Dataset
+from customer2vec.data.ingest import ingest
+from customer2vec.errors import (
+    ConfigError,
+    Customer2VecError,
+    DataValidationError,
+    DataWarning,
+    NotFittedError,
+    UnknownIdError,
+)
+
+__all__ = [
+    "Columns",
+    "ConfigError",
+    "Customer2VecError",
+    "DataValidationError",
+    "DataWarning",
+    "Dataset",
+    "NotFittedError",
+    "UnknownIdError",
+    "__version__",
+    "ingest",
+]

@@ -1,0 +1,4 @@
+from customer2vec.cli import cli
+
+if __name__ == "__main__":
+    cli(prog_name="customer2vec")

@@ -1,0 +1,2 @@
+def cli():
+    raise SystemExit("cli not built yet")
