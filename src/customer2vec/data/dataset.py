@@ -55,8 +55,11 @@ class Dataset:
         path = Path(path)
         info_file = path / INFO_FILE
         if not info_file.is_file():
-            hint = (" It looks like a raw file: run `customer2vec ingest` on it first."
-                    if path.is_file() else "")
+            hint = (
+                " It looks like a raw file: run `customer2vec ingest` on it first."
+                if path.is_file()
+                else ""
+            )
             raise DataValidationError(
                 f"{path} is not a customer2vec dataset (no {INFO_FILE}).{hint}"
             )
@@ -118,8 +121,10 @@ class Dataset:
 
     def __repr__(self) -> str:
         counts = self.meta.get("counts", {})
-        return (f"Dataset({str(self.path)!r}, customers={counts.get('customers')}, "
-                f"items={counts.get('items')}, line_items={counts.get('line_items')})")
+        return (
+            f"Dataset({str(self.path)!r}, customers={counts.get('customers')}, "
+            f"items={counts.get('items')}, line_items={counts.get('line_items')})"
+        )
 
 
 @contextlib.contextmanager
@@ -164,7 +169,9 @@ def write_meta(directory: Path, meta: dict[str, Any]) -> None:
     """Write ``dataset.json`` with format header and fingerprint over the tables present."""
     from customer2vec import __version__
 
-    tables = {name: f"{name}.parquet" for name in TABLES if (directory / f"{name}.parquet").exists()}
+    tables = {
+        name: f"{name}.parquet" for name in TABLES if (directory / f"{name}.parquet").exists()
+    }
     full = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
@@ -174,5 +181,6 @@ def write_meta(directory: Path, meta: dict[str, Any]) -> None:
         "tables": tables,
         "fingerprint": fingerprint(directory, sorted(tables.values())),
     }
-    (directory / INFO_FILE).write_text(json.dumps(full, indent=2, default=str) + "\n",
-                                       encoding="utf-8")
+    (directory / INFO_FILE).write_text(
+        json.dumps(full, indent=2, default=str) + "\n", encoding="utf-8"
+    )

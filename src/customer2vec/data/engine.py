@@ -43,8 +43,13 @@ class DuckDBEngine:
         Where DuckDB spills; defaults to DuckDB's own choice.
     """
 
-    def __init__(self, *, memory_limit: str | None = "4GB", threads: int | None = None,
-                 temp_directory: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        memory_limit: str | None = "4GB",
+        threads: int | None = None,
+        temp_directory: str | Path | None = None,
+    ) -> None:
         self.con = duckdb.connect(config={"threads": threads or os.cpu_count() or 1})
         if memory_limit:
             self.con.execute(f"SET memory_limit = '{memory_limit}'")
@@ -77,8 +82,7 @@ def run_sql(con: duckdb.DuckDBPyConnection, query: str) -> duckdb.DuckDBPyConnec
     """Execute ``query``, turning DuckDB's data errors into ``DataValidationError``."""
     try:
         return con.execute(query)
-    except (duckdb.ConversionException, duckdb.InvalidInputException,
-            duckdb.IOException) as err:
+    except (duckdb.ConversionException, duckdb.InvalidInputException, duckdb.IOException) as err:
         raise DataValidationError(explain_duckdb_error(err)) from err
 
 
@@ -87,8 +91,9 @@ def explain_duckdb_error(err: Exception) -> str:
     text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
     lowered = str(err).lower()
     if "unicode" in lowered or "utf-8" in lowered or "utf8" in lowered:
-        return (f"the file is not valid UTF-8 ({text}). "
-                "Pass --encoding latin-1 (or utf-16) to read it.")
+        return (
+            f"the file is not valid UTF-8 ({text}). Pass --encoding latin-1 (or utf-16) to read it."
+        )
     if "could not convert" in lowered or "conversion error" in lowered:
         return f"a column has values of the wrong type ({text}). Check the column mapping."
     return text

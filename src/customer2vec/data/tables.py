@@ -1,0 +1,340 @@
+"""Side tables: item catalogue, customer table, "frequently bought together" lists."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import pyarrow as pa
+
+from customer2vec.columns import Columns
+from customer2vec.data.engine import quote_ident, quote_literal, run_sql
+from customer2vec.data.mapping import ALIASES, IdType, id_type_of
+from customer2vec.data.sources import create_view, file_kind, read_copurchase_json, resolve_files
+from customer2vec.errors import DataValidationError, DataWarning
+
+if TYPE_CHECKING:
+    from customer2vec.data.ingest import IngestOptions
+
+log = logging.getLogger(__name__)
+C = Columns
+NAME_ALIASES = ("name", "product_name", "item_name", "description", "title", "product_title")
+
+
+@dataclass
+class SideTables:
+    """SQL for the catalogue and customer table that a preset provides (or ``None``)."""
+
+    items: str | None = None
+    customers: str | None = None
+
+
+def write_side_tables(
+    con: duckdb.DuckDBPyConnection,
+    side: SideTables,
+    tmp: Path,
+    opts: IngestOptions,
+    id_types: dict[str, IdType],
+    warned: list[str],
+) -> dict[str, Any]:
+    """Write items/customers/copurchase Parquet files; return their counts and report."""
+    report: dict[str, Any] = {"counts": {}, "id_types": {}}
+    has_transactions = (tmp / "transactions.parquet").exists()
+    items_sql = (
+        _user_table(
+            con, "items_file", opts.items, opts.item_id_col, "item", opts.item_name_col, opts
+        )
+        or side.items
+    )
+    if items_sql:
+        item_type = id_types.get(C.ITEM) or _detect(con, items_sql, "item_id")
+        report["id_types"][C.ITEM] = item_type
+        report["items"] = _write_keyed(
+            con, items_sql, "item_id", item_type, tmp / "items.parquet", warned, "catalogue"
+        )
+        report["counts"]["catalogue_items"] = report["items"]["rows_kept"]
+        if has_transactions:
+            report.update(_coverage(con, tmp, "items", C.ITEM, warned))
+    customers_sql = (
+        _user_table(
+            con, "customers_file", opts.customers, opts.customer_id_col, "customer", None, opts
+        )
+        or side.customers
+    )
+    if customers_sql:
+        customer_type = id_types.get(C.CUSTOMER) or _detect(con, customers_sql, "customer_id")
+        report["id_types"][C.CUSTOMER] = customer_type
+        report["customers"] = _write_keyed(
+            con,
+            customers_sql,
+            "customer_id",
+            customer_type,
+            tmp / "customers.parquet",
+            warned,
+            "customer table",
+        )
+        if has_transactions:
+            report.update(_coverage(con, tmp, "customers", C.CUSTOMER, warned))
+    if opts.copurchase is not None:
+        item_type = id_types.get(C.ITEM) or report["id_types"].get(C.ITEM)
+        report["copurchase"] = _write_copurchase(con, Path(opts.copurchase), item_type, tmp, warned)
+        report["id_types"].setdefault(C.ITEM, report["copurchase"].pop("item_type"))
+        report["counts"]["copurchase_items"] = report["copurchase"]["items"]
+        report["counts"]["copurchase_pairs"] = report["copurchase"]["rows_kept"]
+        if not has_transactions:
+            report["counts"]["items"] = report["copurchase"]["distinct_ids"]
+    return report
+
+
+def _user_table(
+    con: duckdb.DuckDBPyConnection,
+    view: str,
+    files: Any,
+    id_col: str | None,
+    role: str,
+    name_col: str | None,
+    opts: IngestOptions,
+) -> str | None:
+    """SQL renaming a user-given table's id (and name) column to the canonical names."""
+    if not files:
+        return None
+    paths = resolve_files([files] if isinstance(files, str | Path) else list(files), what=role)
+    columns = create_view(con, view, paths, encoding=opts.encoding, delimiter=opts.delimiter)
+    flag = f"--{role}-id-col"
+    id_col = _pick(columns, id_col, ALIASES[role], flag, f"{role} table")
+    select = [f"{quote_ident(id_col)} AS {role}_id"]
+    if role == "item":
+        name = _pick(
+            columns, name_col, NAME_ALIASES, "--item-name-col", "item table", required=False
+        )
+        if name and name != id_col:
+            select.append(f"{quote_ident(name)} AS {C.NAME}")
+        excluded = {id_col, name}
+    else:
+        excluded = {id_col}
+    select += [quote_ident(c) for c in columns if c not in excluded]
+    return f"SELECT {', '.join(select)} FROM {quote_ident(view)}"
+
+
+def _pick(
+    columns: list[str],
+    given: str | None,
+    aliases: tuple[str, ...],
+    flag: str,
+    what: str,
+    *,
+    required: bool = True,
+) -> str | None:
+    if given is not None:
+        if given not in columns:
+            raise DataValidationError(
+                f"column {given!r} ({flag}) is not in the {what}; it has {', '.join(columns)}."
+            )
+        return given
+    lowered = {c.lower(): c for c in columns}
+    hit = next((lowered[a] for a in aliases if a in lowered), None)
+    if hit is None and required:
+        raise DataValidationError(
+            f"no id column found in the {what} among {', '.join(columns)}. Pass {flag} NAME."
+        )
+    return hit
+
+
+def _detect(con: duckdb.DuckDBPyConnection, sql: str, column: str) -> IdType:
+    return id_type_of(con, f"({sql})", column)
+
+
+def _cast(con: duckdb.DuckDBPyConnection, relation: str, column: str, id_type: IdType) -> str:
+    """SQL casting a side-table id column to the transactions' id type."""
+    col = quote_ident(column)
+    source = con.execute(f"SELECT typeof({col}) FROM {relation} LIMIT 1").fetchone()
+    is_float = source is not None and source[0].upper() in {"FLOAT", "DOUBLE"}
+    if id_type == "int64":
+        return (
+            f"TRY_CAST(TRY_CAST({col} AS DOUBLE) AS BIGINT)"
+            if is_float
+            else (f"TRY_CAST({col} AS BIGINT)")
+        )
+    if is_float:  # 17850.0 written by pandas for an integer id with gaps
+        return (
+            f"CASE WHEN {col} = floor({col}) THEN CAST(CAST({col} AS BIGINT) AS VARCHAR) "
+            f"ELSE CAST({col} AS VARCHAR) END"
+        )
+    return f"NULLIF(trim(CAST({col} AS VARCHAR)), '')"
+
+
+def _write_keyed(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    key: str,
+    id_type: IdType,
+    target: Path,
+    warned: list[str],
+    what: str,
+) -> dict[str, Any]:
+    """Write a table keyed by ``key``: drop rows with unusable or repeated keys, counted."""
+    run_sql(
+        con,
+        f"""
+        CREATE OR REPLACE TEMP TABLE keyed AS
+        SELECT * REPLACE ({_cast(con, f"({sql})", key, id_type)} AS {quote_ident(key)}),
+               {quote_ident(key)} IS NULL AS __blank, row_number() OVER () AS __row
+        FROM ({sql})""",
+    )
+    run_sql(
+        con,
+        f"""
+        CREATE OR REPLACE TEMP TABLE keyed_ranked AS
+        SELECT *, row_number() OVER (PARTITION BY {quote_ident(key)} ORDER BY __row) AS __rank
+        FROM keyed""",
+    )
+    rows_read, missing, bad, duplicate = con.execute(f"""
+        SELECT count(*), count(*) FILTER (__blank),
+               count(*) FILTER ({quote_ident(key)} IS NULL AND NOT __blank),
+               count(*) FILTER ({quote_ident(key)} IS NOT NULL AND __rank > 1)
+        FROM keyed_ranked""").fetchone()
+    run_sql(
+        con,
+        f"""
+        COPY (SELECT * EXCLUDE (__blank, __row, __rank) FROM keyed_ranked
+              WHERE {quote_ident(key)} IS NOT NULL AND __rank = 1 ORDER BY __row)
+        TO {quote_literal(str(target))} (FORMAT parquet, COMPRESSION zstd)""",
+    )
+    dropped = {
+        k: v
+        for k, v in (("missing_id", missing), ("bad_id", bad), ("duplicate_id", duplicate))
+        if v
+    }
+    if dropped:
+        message = (
+            f"{what}: dropped {sum(dropped.values()):,} of {rows_read:,} rows ("
+            + ", ".join(f"{k} {v:,}" for k, v in dropped.items())
+            + ")"
+        )
+        warned.append(message)
+        warnings.warn(message, DataWarning, stacklevel=5)
+    run_sql(con, "DROP TABLE keyed; DROP TABLE keyed_ranked")
+    return {
+        "rows_read": rows_read,
+        "rows_kept": rows_read - sum(dropped.values()),
+        "rows_dropped": dropped,
+    }
+
+
+def _coverage(
+    con: duckdb.DuckDBPyConnection, tmp: Path, table: str, key: str, warned: list[str]
+) -> dict[str, int]:
+    """Count transaction ids missing from a side table (kept, but reported)."""
+    lines = quote_literal(str(tmp / "transactions.parquet"))
+    side = quote_literal(str(tmp / f"{table}.parquet"))
+    distinct, rows = con.execute(f"""
+        SELECT count(DISTINCT t.{key}), count(*) FROM read_parquet({lines}) t
+        ANTI JOIN read_parquet({side}) s ON t.{key} = s.{key}""").fetchone()
+    if distinct:
+        message = (
+            f"{distinct:,} {key.removesuffix('_id')}s in the transactions ({rows:,} rows) "
+            f"are not in the {table} table; they are kept, without attributes"
+        )
+        warned.append(message)
+        warnings.warn(message, DataWarning, stacklevel=5)
+    return {f"{table}_not_in_table": distinct, f"{table}_not_in_table_rows": rows}
+
+
+def _write_copurchase(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    item_type: IdType | None,
+    tmp: Path,
+    warned: list[str],
+) -> dict[str, Any]:
+    """Write ``copurchase.parquet`` (item_id, other_item_id, rank) from JSON or a table file."""
+    if path.suffix.lower() == ".json":
+        resolve_files([path], what="co-purchase")
+        triples = read_copurchase_json(path)
+        if not triples:
+            raise DataValidationError(f"{path} holds no co-purchase lists.")
+        item, other, rank = zip(*triples, strict=True)
+        con.register("copurchase_arrow", pa.table({"a": item, "b": other, "r": rank}))
+        base = "SELECT a, b, r, row_number() OVER () AS __row FROM copurchase_arrow"
+    else:
+        files = resolve_files([path], what="co-purchase")
+        file_kind(files[0])
+        columns = create_view(con, "copurchase_file", files)
+        if len(columns) < 2:
+            raise DataValidationError(
+                f"{path} needs two columns (item, co-bought item) and an optional rank; it has "
+                f"{', '.join(columns)}."
+            )
+        a, b = quote_ident(columns[0]), quote_ident(columns[1])
+        rank = (
+            quote_ident(columns[2])
+            if len(columns) > 2
+            else f"row_number() OVER (PARTITION BY {a} ORDER BY __row)"
+        )
+        base = (
+            f"SELECT {a} AS a, {b} AS b, {rank} AS r, __row FROM (SELECT *, "
+            f"row_number() OVER () AS __row FROM copurchase_file)"
+        )
+    run_sql(con, f"CREATE OR REPLACE TEMP TABLE cp_raw AS {base}")
+    if item_type is None:
+        digits = con.execute("""
+            SELECT bool_and(regexp_full_match(CAST(a AS VARCHAR), '-?[0-9]{1,18}')
+                        AND regexp_full_match(CAST(b AS VARCHAR), '-?[0-9]{1,18}'))
+            FROM cp_raw""").fetchone()[0]
+        item_type = "int64" if digits else "string"
+    run_sql(
+        con,
+        f"""
+        CREATE OR REPLACE TEMP TABLE cp AS
+        SELECT {_cast(con, "cp_raw", "a", item_type)} AS a,
+               {_cast(con, "cp_raw", "b", item_type)} AS b,
+               TRY_CAST(r AS BIGINT) AS r, __row FROM cp_raw""",
+    )
+    rows_read, bad, self_pairs = con.execute("""
+        SELECT count(*), count(*) FILTER (a IS NULL OR b IS NULL OR r IS NULL),
+               count(*) FILTER (a = b) FROM cp""").fetchone()
+    run_sql(
+        con,
+        """
+        CREATE OR REPLACE TEMP TABLE cp_kept AS
+        SELECT a, b, min(r) AS r FROM cp
+        WHERE a IS NOT NULL AND b IS NOT NULL AND r IS NOT NULL AND a <> b
+        GROUP BY a, b""",
+    )
+    kept, items, distinct_ids = con.execute("""
+        SELECT count(*), count(DISTINCT a),
+               (SELECT count(*) FROM (SELECT a FROM cp_kept UNION SELECT b FROM cp_kept))
+        FROM cp_kept""").fetchone()
+    duplicates = rows_read - bad - self_pairs - kept
+    run_sql(
+        con,
+        f"""
+        COPY (SELECT a AS {C.ITEM}, b AS {C.OTHER_ITEM},
+                     row_number() OVER (PARTITION BY a ORDER BY r, b) AS {C.RANK}
+              FROM cp_kept ORDER BY a, {C.RANK})
+        TO {quote_literal(str(tmp / "copurchase.parquet"))} (FORMAT parquet, COMPRESSION zstd)""",
+    )
+    dropped = {
+        k: v
+        for k, v in (("bad_id", bad), ("self_pair", self_pairs), ("duplicate", duplicates))
+        if v
+    }
+    if dropped:
+        message = (
+            f"co-purchase lists: dropped {sum(dropped.values()):,} of {rows_read:,} "
+            "pairs (" + ", ".join(f"{k} {v:,}" for k, v in dropped.items()) + ")"
+        )
+        warned.append(message)
+        warnings.warn(message, DataWarning, stacklevel=5)
+    return {
+        "rows_read": rows_read,
+        "rows_kept": kept,
+        "rows_dropped": dropped,
+        "items": items,
+        "distinct_ids": distinct_ids,
+        "item_type": item_type,
+    }
