@@ -48,9 +48,19 @@ def prepare_generic(
     """Any CSV/Parquet files; columns come from the mapping flags or common names."""
     files = resolve_files(sources)
     columns = create_view(con, "source", files, encoding=opts.encoding, delimiter=opts.delimiter)
+    mapping = opts.mapping.resolve(columns)
+    if opts.time_format and mapping.time:  # parse with the given format, not the CSV sniffer's
+        create_view(
+            con,
+            "source",
+            files,
+            encoding=opts.encoding,
+            delimiter=opts.delimiter,
+            text_columns=[mapping.time],
+        )
     return PreparedSource(
         relation="source",
-        mapping=opts.mapping.resolve(columns),
+        mapping=mapping,
         label=", ".join(p.name for p in files[:3]) + (" ..." if len(files) > 3 else ""),
         paths=[str(p) for p in files],
     )

@@ -71,9 +71,11 @@ def create_view(
     *,
     encoding: str | None = None,
     delimiter: str | None = None,
+    text_columns: Sequence[str] = (),
 ) -> list[str]:
     """Create view ``name`` over ``files`` and return its column names.
 
+    ``text_columns`` are read as text (CSV only), e.g. times parsed later with a format.
     Raises ``DataValidationError`` for unreadable, malformed or row-less files.
     """
     listing = "[" + ", ".join(quote_literal(str(p)) for p in files) + "]"
@@ -92,6 +94,9 @@ def create_view(
             options.append(f"delim = {quote_literal(delimiter)}")
         elif files[0].name.lower().endswith((".tsv", ".tsv.gz")):
             options.append("delim = '\\t'")
+        if text_columns:
+            types = ", ".join(f"{quote_literal(c)}: 'VARCHAR'" for c in text_columns)
+            options.append(f"types = {{{types}}}")
         reader = f"read_csv({listing}, {', '.join(options)})"
     shown = ", ".join(str(p) for p in files[:3]) + (" ..." if len(files) > 3 else "")
     try:
