@@ -56,6 +56,8 @@ class DuckDBEngine:
         if temp_directory:
             self.con.execute(f"SET temp_directory = {quote_literal(str(temp_directory))}")
         self.con.execute("SET preserve_insertion_order = true")
+        # DuckDB draws its own progress bar on stdout, where only results may go.
+        self.con.execute("SET enable_progress_bar = false")
 
     def register_parquet(self, name: str, path: str | Path) -> None:
         self.con.execute(
@@ -64,7 +66,10 @@ class DuckDBEngine:
         )
 
     def arrow(self, query: str) -> pa.Table:
-        return run_sql(self.con, query).to_arrow_table()
+        try:
+            return self.con.sql(query).to_arrow_table()
+        except DATA_ERRORS as err:
+            raise DataValidationError(explain_duckdb_error(err)) from err
 
     def execute(self, query: str) -> None:
         run_sql(self.con, query)
@@ -78,11 +83,14 @@ class DuckDBEngine:
         self.con.close()
 
 
+DATA_ERRORS = (duckdb.ConversionException, duckdb.InvalidInputException, duckdb.IOException)
+
+
 def run_sql(con: duckdb.DuckDBPyConnection, query: str) -> duckdb.DuckDBPyConnection:
     """Execute ``query``, turning DuckDB's data errors into ``DataValidationError``."""
     try:
         return con.execute(query)
-    except (duckdb.ConversionException, duckdb.InvalidInputException, duckdb.IOException) as err:
+    except DATA_ERRORS as err:
         raise DataValidationError(explain_duckdb_error(err)) from err
 
 

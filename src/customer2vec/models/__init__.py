@@ -1,0 +1,54 @@
+"""Models: one module per model behind the ``Model`` contract, found by name."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from customer2vec.errors import ConfigError
+from customer2vec.models.base import EmbeddingModel, Model, read_model_file
+
+#: ``customer2vec train --model NAME`` -> (module, class). Modules import lazily, so an
+#: optional dependency is needed only by the model that uses it.
+REGISTRY: dict[str, tuple[str, str]] = {
+    "item2vec": ("customer2vec.models.item2vec", "Item2Vec"),
+    "als": ("customer2vec.models.als", "ALS"),
+}
+
+
+def model_names() -> list[str]:
+    """Names accepted by ``train --model``."""
+    return sorted(REGISTRY)
+
+
+def get_model_class(name: str) -> type[Model]:
+    """The model class registered under ``name``."""
+    if name not in REGISTRY:
+        raise ConfigError(f"unknown model {name!r}; choose one of {', '.join(model_names())}.")
+    module, cls = REGISTRY[name]
+    return getattr(importlib.import_module(module), cls)
+
+
+def create_model(name: str, **params: object) -> Model:
+    """Instantiate model ``name`` with ``params`` (unknown parameters raise ``ConfigError``)."""
+    return get_model_class(name)().set_params(**params)
+
+
+def load_model(path: str | Path, *, mmap: bool = True) -> Model:
+    """Load a model directory written by ``Model.save`` (no pickle)."""
+    document = read_model_file(path)
+    model = create_model(document["model"], **document["params"])
+    model._load_state(Path(path), document.get("state", {}), mmap=mmap)
+    model.meta_ = document
+    return model
+
+
+__all__ = [
+    "REGISTRY",
+    "EmbeddingModel",
+    "Model",
+    "create_model",
+    "get_model_class",
+    "load_model",
+    "model_names",
+]

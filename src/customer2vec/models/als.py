@@ -1,0 +1,95 @@
+"""Matrix factorization with alternating least squares (implicit feedback, via ``implicit``)."""
+
+from __future__ import annotations
+
+from typing import Self
+
+import numpy as np
+
+from customer2vec.config import require_choice, require_float, require_int
+from customer2vec.corpus.baskets import BasketCorpus
+from customer2vec.corpus.matrix import WEIGHTINGS, customer_item_matrix
+from customer2vec.errors import MissingDependencyError
+from customer2vec.index.embeddings import Embeddings
+from customer2vec.models.base import EmbeddingModel
+
+
+class ALS(EmbeddingModel):
+    """Item and customer vectors from implicit ALS (Hu, Koren & Volinsky 2008).
+
+    The customers x items matrix counts the baskets holding each item, weighted by
+    ``weighting`` (BM25 by default, as implicit recommends) and scaled by ``alpha``.
+    Customer vectors are ALS's user factors; item vectors its item factors.
+
+    Parameters
+    ----------
+    n_factors
+        Vector dimension.
+    regularization
+        L2 penalty on the factors.
+    alpha
+        Confidence scale of the weighted matrix.
+    n_iterations
+        ALS sweeps.
+    weighting
+        ``"bm25"``, ``"tfidf"``, ``"count"`` or ``"binary"`` (see ``customer_item_matrix``).
+    n_threads
+        Threads for implicit (0 = all cores).
+    random_state
+        Seed of the initial factors.
+    """
+
+    name = "als"
+
+    def __init__(
+        self,
+        *,
+        n_factors: int = 64,
+        regularization: float = 0.05,
+        alpha: float = 1.0,
+        n_iterations: int = 15,
+        weighting: str = "bm25",
+        n_threads: int = 0,
+        random_state: int | None = 0,
+    ) -> None:
+        self.n_factors = n_factors
+        self.regularization = regularization
+        self.alpha = alpha
+        self.n_iterations = n_iterations
+        self.weighting = weighting
+        self.n_threads = n_threads
+        self.random_state = random_state
+
+    def fit(self, corpus: BasketCorpus) -> Self:
+        require_int(self.n_factors, "n_factors", minimum=1)
+        require_float(self.regularization, "regularization", minimum=0.0)
+        require_float(self.alpha, "alpha", minimum=0.0)
+        require_int(self.n_iterations, "n_iterations", minimum=1)
+        require_choice(self.weighting, "weighting", WEIGHTINGS)
+        require_int(self.n_threads, "n_threads", minimum=0)
+        try:
+            from implicit.cpu.als import AlternatingLeastSquares
+            from threadpoolctl import threadpool_limits
+        except ImportError as err:
+            raise MissingDependencyError(
+                "ALS needs the 'implicit' package: pip install implicit"
+            ) from err
+        matrix = customer_item_matrix(corpus, weighting=self.weighting)
+        matrix.data *= np.float32(self.alpha)
+        # implicit runs its own threads; a multithreaded BLAS underneath only oversubscribes.
+        with threadpool_limits(1, "blas"):
+            model = AlternatingLeastSquares(
+                factors=self.n_factors,
+                regularization=self.regularization,
+                alpha=1.0,
+                iterations=self.n_iterations,
+                num_threads=self.n_threads,
+                random_state=self.random_state,
+                calculate_training_loss=False,
+            )
+            model.fit(matrix, show_progress=False)
+        self.item_vectors_ = Embeddings(corpus.item_ids, np.asarray(model.item_factors))
+        self.customer_vectors_ = Embeddings(
+            corpus.customer_ids, np.asarray(model.user_factors), kind="customer"
+        )
+        return self
