@@ -12,8 +12,11 @@ from __future__ import annotations
 import inspect
 import json
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Self
+
+import pandas as pd
 
 from customer2vec.data.dataset import atomic_directory
 from customer2vec.errors import ConfigError, DataValidationError, NotFittedError
@@ -29,6 +32,8 @@ class Model(ABC):
 
     #: Registry name (``customer2vec train --model NAME``).
     name: ClassVar[str] = ""
+    #: What ``fit`` consumes: ``"baskets"`` (a BasketCorpus) or ``"copurchase"`` (lists).
+    corpus_kind: ClassVar[str] = "baskets"
 
     def get_params(self) -> dict[str, Any]:
         """Hyperparameters, read from the ``__init__`` signature."""
@@ -51,6 +56,15 @@ class Model(ABC):
         for key, value in params.items():
             setattr(self, key, value)
         return self
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for missing attributes: a fitted attribute asked for before fit.
+        if name.endswith("_") and not name.startswith("_"):
+            raise NotFittedError(
+                f"this {self.name} model is not fitted yet ({name} is set by fit); call fit() "
+                "or load a saved model."
+            )
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
     def is_fitted(self) -> bool:
@@ -77,18 +91,26 @@ class Model(ABC):
 
     # -- persistence ---------------------------------------------------------------------
     def save(
-        self, path: str | Path, *, overwrite: bool = False, meta: dict[str, Any] | None = None
+        self,
+        path: str | Path,
+        *,
+        overwrite: bool = False,
+        meta: dict[str, Any] | None = None,
+        tables: Mapping[str, pd.DataFrame] | None = None,
     ) -> Path:
         """Write the fitted model to directory ``path`` (atomically).
 
         ``meta`` is stored in ``model.json`` beside the parameters (dataset fingerprint,
-        resolved configuration, timings...).
+        resolved configuration, timings...); ``tables`` are written as ``NAME.parquet``
+        (e.g. the item catalogue, for readable neighbors).
         """
         from customer2vec import __version__
 
         self.check_fitted()
         with atomic_directory(path, overwrite=overwrite) as tmp:
             state = self._save_state(tmp) or {}
+            for table, frame in (tables or {}).items():
+                frame.to_parquet(tmp / f"{table}.parquet", index=False)
             document = {
                 "format": FORMAT_NAME,
                 "format_version": FORMAT_VERSION,

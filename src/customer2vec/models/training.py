@@ -1,0 +1,133 @@
+"""Train a registered model on a dataset: build its corpus, fit, save with its config.
+
+Configuration comes from a TOML file and ``key=value`` overrides (overrides win)::
+
+    # item2vec.toml
+    min_item_count = 1
+    [params]
+    n_factors = 64
+    n_epochs = 20
+
+Unknown keys are refused; the resolved configuration is saved in the model's ``model.json``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from customer2vec.columns import Columns
+from customer2vec.config import require_int
+from customer2vec.data.dataset import Dataset
+from customer2vec.errors import ConfigError
+from customer2vec.models import create_model
+from customer2vec.models.base import Model
+
+log = logging.getLogger(__name__)
+CONFIG_KEYS = {"model", "min_item_count", "params"}
+
+
+def load_config(path: str | Path) -> dict[str, Any]:
+    """Read a TOML training config; unknown top-level keys raise ``ConfigError``."""
+    path = Path(path)
+    try:
+        config = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise ConfigError(f"config file not found: {path}.") from err
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path} is not valid TOML ({err}).") from err
+    unknown = sorted(set(config) - CONFIG_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown key {unknown[0]!r}; allowed: {', '.join(sorted(CONFIG_KEYS))} "
+            "(model parameters go under [params])."
+        )
+    if not isinstance(config.get("params", {}), dict):
+        raise ConfigError(f"{path}: [params] must be a table of model parameters.")
+    return config
+
+
+def parse_param(text: str) -> tuple[str, Any]:
+    """Parse ``key=value``; the value is read as TOML (numbers, booleans, strings)."""
+    key, sep, raw = text.partition("=")
+    key = key.strip().replace("-", "_")
+    if not sep or not key:
+        raise ConfigError(f"parameter {text!r} must look like key=value, e.g. n_factors=64.")
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return key, value
+
+
+def resolve_config(
+    name: str | None,
+    config_file: str | Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Merge a config file and overrides into ``{"model", "min_item_count", "params"}``."""
+    config = load_config(config_file) if config_file else {}
+    model = name or config.get("model")
+    if not model:
+        raise ConfigError('no model named: pass --model NAME (or model = "..." in --config).')
+    if name and config.get("model") and config["model"] != name:
+        raise ConfigError(
+            f"--model {name} disagrees with model = {config['model']!r} in the "
+            "config file; drop one."
+        )
+    params = {**config.get("params", {}), **(overrides or {})}
+    return {"model": model, "min_item_count": config.get("min_item_count", 1), "params": params}
+
+
+def train(dataset: Dataset, config: Mapping[str, Any]) -> Model:
+    """Build the corpus the model needs and fit it; timings go to ``model.meta_``."""
+    model = create_model(config["model"], **config["params"])
+    min_item_count = require_int(config["min_item_count"], "min_item_count", minimum=1)
+    started = time.perf_counter()
+    corpus = build_corpus(dataset, model.corpus_kind, min_item_count=min_item_count)
+    corpus_seconds = time.perf_counter() - started
+    log.info("training %s ...", model.name)
+    started = time.perf_counter()
+    model.fit(corpus)
+    fit_seconds = time.perf_counter() - started
+    log.info("trained %s in %.1f s (corpus %.1f s)", model.name, fit_seconds, corpus_seconds)
+    model.meta_ = {
+        "dataset": {"path": str(dataset.path), "fingerprint": dataset.meta.get("fingerprint")},
+        "config": {**config, "params": model.get_params()},
+        "timings": {
+            "corpus_seconds": round(corpus_seconds, 3),
+            "fit_seconds": round(fit_seconds, 3),
+        },
+    }
+    return model
+
+
+def build_corpus(dataset: Dataset, kind: str, *, min_item_count: int = 1) -> Any:
+    """The corpus of ``kind`` (``"baskets"`` or ``"copurchase"``) for ``dataset``."""
+    from customer2vec.corpus import build_baskets
+
+    if kind == "baskets":
+        return build_baskets(dataset, min_item_count=min_item_count)
+    if kind == "copurchase":
+        from customer2vec.corpus.copurchase import build_copurchase
+
+        return build_copurchase(dataset)
+    raise ConfigError(f"unknown corpus kind {kind!r}.")
+
+
+def train_to_directory(
+    dataset_path: str | Path, out: str | Path, config: Mapping[str, Any], *, overwrite: bool = False
+) -> Model:
+    """Train on a dataset directory and save the model (with a slim item catalogue) to ``out``."""
+    dataset = Dataset.open(dataset_path)
+    model = train(dataset, config)
+    tables = {}
+    if dataset.has("items") and hasattr(model, "item_vectors_"):
+        items = dataset.read("items")
+        tables["items"] = items[items[Columns.ITEM].isin(model.item_vectors_.keys)]
+    model.save(out, overwrite=overwrite, meta=model.meta_, tables=tables)
+    return model
