@@ -103,3 +103,88 @@ def test_demo_ingests_the_complete_journey_from_the_package(runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert "1,469,307" in result.stdout
     assert (tmp_path / "demo" / "completejourney" / "dataset.json").is_file()
+
+
+@pytest.fixture
+def tribes_dataset(runner, tmp_path, two_tribes_csv, mapping_flags):
+    out = tmp_path / "ds"
+    result = runner.invoke(
+        cli, ["-q", "ingest", str(two_tribes_csv), "--out", str(out), *mapping_flags]
+    )
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_train_similar_export(runner, tmp_path, tribes_dataset):
+    model = tmp_path / "als"
+    result = runner.invoke(
+        cli,
+        [
+            "-q",
+            "train",
+            str(tribes_dataset),
+            "--model",
+            "als",
+            "--out",
+            str(model),
+            "--param",
+            "n_factors=8",
+            "--param",
+            "n_iterations=10",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["item_vectors"] == [16, 8]
+    assert summary["params"]["n_factors"] == 8
+    saved = json.loads((model / "model.json").read_text())
+    assert saved["config"]["params"]["n_iterations"] == 10
+    assert saved["dataset"]["fingerprint"].startswith("sha256:")
+
+    result = runner.invoke(cli, ["similar", str(model), "a0", "-n", "3", "--json"])
+    assert result.exit_code == 0, result.output
+    neighbors = json.loads(result.stdout)["neighbors"]
+    assert [row["rank"] for row in neighbors] == [1, 2, 3]
+    assert all(row["item_id"].startswith("a") for row in neighbors)
+
+    result = runner.invoke(
+        cli, ["export", str(model), "--what", "customers", "--out", str(tmp_path / "c.parquet")]
+    )
+    assert result.exit_code == 0, result.output
+    import pandas as pd
+
+    assert pd.read_parquet(tmp_path / "c.parquet").shape == (20, 2)
+
+
+def test_train_config_file_and_errors(runner, tmp_path, tribes_dataset):
+    config = tmp_path / "als.toml"
+    config.write_text('model = "als"\n[params]\nn_factors = 4\nn_iterations = 3\n')
+    result = runner.invoke(
+        cli,
+        [
+            "-q",
+            "train",
+            str(tribes_dataset),
+            "--config",
+            str(config),
+            "--out",
+            str(tmp_path / "m"),
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["item_vectors"] == [16, 4]
+    for args, message in [
+        (["--model", "nope"], "unknown model 'nope'"),
+        (["--model", "als", "--param", "n_factors=0"], "`n_factors` must be an int >= 1; got 0"),
+        (["--model", "als", "--param", "n_bananas=1"], "als has no parameter 'n_bananas'"),
+    ]:
+        result = runner.invoke(
+            cli, ["-q", "train", str(tribes_dataset), "--out", str(tmp_path / "x"), *args]
+        )
+        assert result.exit_code == 1
+        assert message in result.stderr
+    result = runner.invoke(cli, ["similar", str(tmp_path / "m"), "nope"])
+    assert result.exit_code == 1
+    assert "error: unknown item id 'nope'" in result.stderr
