@@ -284,6 +284,14 @@ def demo(out: Path) -> None:
     metavar="KEY=VALUE",
     help="Model parameter, overriding --config (repeatable), e.g. n_factors=64.",
 )
+@click.option(
+    "--tune",
+    is_flag=True,
+    default=None,
+    help="Search parameters on a sample first (held-out last baskets), then refit.",
+)
+@click.option("--tune-trials", type=int, help="Parameter settings to try with --tune [12].")
+@click.option("--tune-sample", type=float, help="Share of customers to tune on [0.1].")
 @click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
 @click.option("--json", "as_json", is_flag=True, help="Print the model summary as JSON.")
 @translate_errors
@@ -293,6 +301,9 @@ def train(
     out: Path,
     config_file: Path | None,
     params: tuple[str, ...],
+    tune: bool | None,
+    tune_trials: int | None,
+    tune_sample: float | None,
     overwrite: bool,
     as_json: bool,
 ) -> None:
@@ -303,11 +314,19 @@ def train(
       customer2vec train data/cj --model item2vec --out models/i2v
       customer2vec train data/cj --model als --out models/als --param n_factors=128
       customer2vec train data/cj --config item2vec.toml --out models/i2v
+      customer2vec train data/cj --model item2vec --tune --out models/i2v-tuned
     """
     from customer2vec.models import model_names
     from customer2vec.models.training import parse_param, resolve_config, train_to_directory
 
-    config = resolve_config(model_name, config_file, dict(parse_param(p) for p in params))
+    config = resolve_config(
+        model_name,
+        config_file,
+        dict(parse_param(p) for p in params),
+        tune=tune,
+        tune_trials=tune_trials,
+        tune_sample=tune_sample,
+    )
     if config["model"] not in model_names():
         raise CliError(
             f"unknown model {config['model']!r}; choose one of {', '.join(model_names())}."
@@ -407,6 +426,54 @@ def export(model_dir: Path, out: Path, what: str, fmt: str) -> None:
         )
     path = export_embeddings(vectors, out, fmt=fmt)
     click.echo(f"wrote {len(vectors):,} {what} x {vectors.dim} dims to {path}")
+
+
+@cli.command("evaluate-items")
+@click.argument("model_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--by",
+    "attributes",
+    multiple=True,
+    help="Item attribute to judge (repeatable); default: every categorical one.",
+)
+@click.option("-k", default=10, show_default=True, help="Neighbors per item.")
+@click.option(
+    "--min-count",
+    default=20,
+    show_default=True,
+    help="Judge items bought at least this often (line items in the dataset).",
+)
+@click.option(
+    "--dataset",
+    type=click.Path(path_type=Path),
+    help="Dataset for counts and co-purchase lists; default: the training dataset.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@translate_errors
+def evaluate_items(
+    model_dir: Path,
+    attributes: tuple[str, ...],
+    k: int,
+    min_count: int,
+    dataset: Path | None,
+    as_json: bool,
+) -> None:
+    """Judge item vectors: neighbor purity and silhouette by attribute, co-purchase recall.
+
+    \b
+    Examples:
+      customer2vec evaluate-items models/i2v
+      customer2vec evaluate-items models/i2v --by department --by product_category -k 10
+    """
+    from customer2vec.evaluation.intrinsic import evaluate_model_items
+
+    table = evaluate_model_items(
+        model_dir, attributes=attributes or None, k=k, min_count=min_count, dataset=dataset
+    )
+    if as_json:
+        click.echo(table.to_json(orient="records", indent=2))
+    else:
+        click.echo(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
 
 
 def _records(frame: Any) -> list[dict[str, Any]]:

@@ -146,6 +146,32 @@ class BasketCorpus(TokenRows):
         bounds = np.arange(self.n_customers + 1, dtype=self.basket_customer.dtype)
         return np.searchsorted(self.basket_customer, bounds).astype(np.int64)
 
+    def take(self, baskets: np.ndarray) -> BasketCorpus:
+        """A corpus of the given baskets (sorted internal indices), on the same vocabulary.
+
+        Customers are those the baskets belong to; ``item_counts`` are recounted.
+        """
+        baskets = np.asarray(baskets, dtype=np.int64)
+        lengths = np.diff(self.indptr)[baskets]
+        indptr = np.zeros(len(baskets) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        rows = np.repeat(self.indptr[baskets], lengths) + (
+            np.arange(indptr[-1]) - np.repeat(indptr[:-1], lengths)
+        )
+        indices = self.indices[rows]
+        kept, customer = np.unique(self.basket_customer[baskets], return_inverse=True)
+        return BasketCorpus(
+            item_ids=self.item_ids,
+            indptr=indptr,
+            indices=indices,
+            customer_ids=IdMap(self.customer_ids.to_external(kept), kind="customer"),
+            basket_customer=customer.astype(np.int32),
+            basket_sequence=self.basket_sequence[baskets],
+            basket_time=None if self.basket_time is None else self.basket_time[baskets],
+            item_counts=np.bincount(indices, minlength=self.n_items).astype(np.int64),
+            dropped={},
+        )
+
     def basket(self, i: int) -> np.ndarray:
         """External item ids of basket ``i`` (internal basket index)."""
         return self._row(i)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from customer2vec.config import require_int
+from customer2vec.errors import DataValidationError
 from customer2vec.index.embeddings import Embeddings
 
 _BLOCK = 2048
@@ -125,3 +127,133 @@ def neighbor_recall(
     slot = np.fromiter((position[r] for r in rows), dtype=np.int64, count=len(rows))
     hits = (top[slot] == others[:, None]).any(axis=1)
     return float(hits.mean())
+
+
+def item_quality(
+    embeddings: Embeddings,
+    items: pd.DataFrame,
+    *,
+    attributes: Iterable[str] | None = None,
+    k: int = 10,
+    ids: Iterable[Hashable] | None = None,
+    pairs: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Purity@k and silhouette for each item attribute, plus co-purchase recall@k.
+
+    Parameters
+    ----------
+    embeddings
+        Item vectors.
+    items
+        Catalogue with ``item_id`` and attribute columns.
+    attributes
+        Attributes to judge; by default every text column with 2 to 1,000 distinct values
+        (names and near-unique columns say nothing about neighbors).
+    k
+        Neighbors per item.
+    ids
+        Population (e.g. items bought at least 20 times); default all items with vectors.
+    pairs
+        Co-purchase lists (``item_id``, ``other_item_id``) for recall@k, optional.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``metric``, ``attribute``, ``value``, ``n_items``.
+    """
+    table = items.drop_duplicates("item_id").set_index("item_id")
+    if attributes is None:
+        attributes = [
+            c
+            for c in table.columns
+            if c != "name"
+            and (table[c].dtype == object or pd.api.types.is_string_dtype(table[c]))
+            and 2 <= table[c].nunique() <= 1000
+        ]
+    population = list(ids) if ids is not None else None
+    rows = []
+    for attribute in attributes:
+        if attribute not in table.columns:
+            raise DataValidationError(
+                f"no item attribute {attribute!r}; the catalogue has "
+                f"{', '.join(map(str, table.columns))}."
+            )
+        labels = table[attribute]
+        unit, _ = _aligned(embeddings, labels, population)
+        rows.append(
+            {
+                "metric": f"purity@{k}",
+                "attribute": attribute,
+                "value": neighbor_purity(embeddings, labels, k=k, ids=population),
+                "n_items": len(unit),
+            }
+        )
+        rows.append(
+            {
+                "metric": "silhouette",
+                "attribute": attribute,
+                "value": silhouette_by(embeddings, labels, ids=population),
+                "n_items": len(unit),
+            }
+        )
+    if pairs is not None and len(pairs):
+        rows.append(
+            {
+                "metric": f"copurchase_recall@{k}",
+                "attribute": "lists",
+                "value": neighbor_recall(embeddings, pairs, k=k),
+                "n_items": int(pairs["item_id"].nunique()),
+            }
+        )
+    return pd.DataFrame(rows, columns=["metric", "attribute", "value", "n_items"])
+
+
+def evaluate_model_items(
+    model_dir: str | Path,
+    *,
+    attributes: Iterable[str] | None = None,
+    k: int = 10,
+    min_count: int = 20,
+    dataset: str | Path | None = None,
+) -> pd.DataFrame:
+    """:func:`item_quality` for a saved model, judged on its training dataset.
+
+    Items bought fewer than ``min_count`` times are left out (their neighbors are noise for
+    every method). Co-purchase recall uses the dataset's lists, or lists derived from its
+    baskets (each item's 10 most co-bought items) when it has none.
+    """
+    from customer2vec.corpus.copurchase import build_copurchase
+    from customer2vec.data.dataset import Dataset
+    from customer2vec.models import load_model
+
+    require_int(min_count, "min_count", minimum=1)
+    model = load_model(model_dir)
+    vectors = getattr(model, "item_vectors_", None)
+    if vectors is None:
+        raise DataValidationError(f"model {model.name!r} has no item vectors to judge.")
+    source = dataset or model.meta_.get("dataset", {}).get("path")
+    if source is None:
+        raise DataValidationError("the model does not name its dataset; pass --dataset.")
+    data = Dataset.open(source)
+    items_file = Path(model_dir) / "items.parquet"
+    items = (
+        pd.read_parquet(items_file)
+        if items_file.is_file()
+        else (data.read("items") if data.has("items") else None)
+    )
+    if items is None:
+        raise DataValidationError(
+            f"no item attributes for {model_dir}: ingest the dataset with --items to judge "
+            "neighbors by department or category."
+        )
+    ids = None
+    if data.has("transactions"):
+        engine = data.engine()
+        try:
+            ids = engine.arrow(
+                f"SELECT item_id FROM transactions GROUP BY 1 HAVING count(*) >= {min_count}"
+            ).to_pandas()["item_id"]
+        finally:
+            engine.close()
+    pairs = build_copurchase(data).to_pairs()
+    return item_quality(vectors, items, attributes=attributes, k=k, ids=ids, pairs=pairs)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Self
+from typing import ClassVar, Self
 
 import numpy as np
 
@@ -40,6 +40,12 @@ class ALS(EmbeddingModel):
     """
 
     name = "als"
+    search_space: ClassVar[dict[str, list]] = {
+        "n_factors": [32, 64, 128],
+        "regularization": [0.01, 0.05, 0.1, 0.5],
+        "n_iterations": [10, 15, 30],
+        "weighting": ["bm25", "tfidf", "count"],
+    }
 
     def __init__(
         self,

@@ -28,7 +28,7 @@ from customer2vec.models import create_model
 from customer2vec.models.base import Model
 
 log = logging.getLogger(__name__)
-CONFIG_KEYS = {"model", "min_item_count", "params"}
+CONFIG_KEYS = {"model", "min_item_count", "params", "tune", "tune_trials", "tune_sample"}
 
 
 def load_config(path: str | Path) -> dict[str, Any]:
@@ -68,28 +68,58 @@ def resolve_config(
     name: str | None,
     config_file: str | Path | None = None,
     overrides: Mapping[str, Any] | None = None,
+    **settings: Any,
 ) -> dict[str, Any]:
-    """Merge a config file and overrides into ``{"model", "min_item_count", "params"}``."""
+    """Merge a config file, parameter overrides and settings (``tune``...) into one config.
+
+    Later sources win: file, then ``overrides`` (model parameters), then ``settings``.
+    """
     config = load_config(config_file) if config_file else {}
+    config.update({key: value for key, value in settings.items() if value is not None})
     model = name or config.get("model")
     if not model:
         raise ConfigError('no model named: pass --model NAME (or model = "..." in --config).')
     if name and config.get("model") and config["model"] != name:
         raise ConfigError(
-            f"--model {name} disagrees with model = {config['model']!r} in the "
-            "config file; drop one."
+            f"--model {name} disagrees with model = {config['model']!r} in the config file; "
+            "drop one."
         )
-    params = {**config.get("params", {}), **(overrides or {})}
-    return {"model": model, "min_item_count": config.get("min_item_count", 1), "params": params}
+    return {
+        "model": model,
+        "min_item_count": config.get("min_item_count", 1),
+        "params": {**config.get("params", {}), **(overrides or {})},
+        "tune": bool(config.get("tune", False)),
+        "tune_trials": config.get("tune_trials", 12),
+        "tune_sample": config.get("tune_sample", 0.1),
+    }
 
 
 def train(dataset: Dataset, config: Mapping[str, Any]) -> Model:
-    """Build the corpus the model needs and fit it; timings go to ``model.meta_``."""
-    model = create_model(config["model"], **config["params"])
-    min_item_count = require_int(config["min_item_count"], "min_item_count", minimum=1)
+    """Build the corpus the model needs, tune if asked, and fit; details go to ``meta_``."""
+    params = dict(config["params"])
+    model = create_model(config["model"], **params)
+    min_item_count = require_int(config.get("min_item_count", 1), "min_item_count", minimum=1)
     started = time.perf_counter()
     corpus = build_corpus(dataset, model.corpus_kind, min_item_count=min_item_count)
     corpus_seconds = time.perf_counter() - started
+    tuning = None
+    if config.get("tune"):
+        from customer2vec.models.tuning import tune
+
+        started = time.perf_counter()
+        params, trials = tune(
+            model.name,
+            corpus,
+            base_params=params,
+            n_trials=config.get("tune_trials", 12),
+            sample=config.get("tune_sample", 0.1),
+        )
+        model = create_model(config["model"], **params)
+        tuning = {
+            "seconds": round(time.perf_counter() - started, 3),
+            "chosen": params,
+            "trials": trials.to_dict(orient="records"),
+        }
     log.info("training %s ...", model.name)
     started = time.perf_counter()
     model.fit(corpus)
@@ -102,6 +132,7 @@ def train(dataset: Dataset, config: Mapping[str, Any]) -> Model:
             "corpus_seconds": round(corpus_seconds, 3),
             "fit_seconds": round(fit_seconds, 3),
         },
+        "tuning": tuning,
     }
     return model
 
