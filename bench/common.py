@@ -22,14 +22,7 @@ def completejourney(out: Path = OUT / "cj"):
 
 def frequent_items(dataset, min_count: int = 20) -> pd.Series:
     """Items with at least ``min_count`` line items (the purity benchmark's population)."""
-    engine = dataset.engine()
-    try:
-        counts = engine.arrow(
-            f"SELECT item_id FROM transactions GROUP BY 1 HAVING count(*) >= {min_count}"
-        ).to_pandas()
-    finally:
-        engine.close()
-    return counts["item_id"]
+    return dataset.item_counts(min_count=min_count)["item_id"]
 
 
 @contextmanager

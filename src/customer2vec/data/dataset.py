@@ -100,6 +100,21 @@ class Dataset:
             engine.register_parquet(table, self.table_path(table))
         return engine
 
+    def query(self, sql: str) -> pd.DataFrame:
+        """Run SQL over the dataset's tables (named ``transactions``, ``items``...)."""
+        engine = self.engine()
+        try:
+            return engine.arrow(sql).to_pandas()
+        finally:
+            engine.close()
+
+    def item_counts(self, *, min_count: int = 1) -> pd.DataFrame:
+        """``item_id`` and ``n`` (line items) for items bought at least ``min_count`` times."""
+        return self.query(
+            f"SELECT item_id, count(*) AS n FROM transactions GROUP BY 1 "
+            f"HAVING count(*) >= {int(min_count)} ORDER BY n DESC, item_id"
+        )
+
     @property
     def info(self) -> dict[str, Any]:
         """Flat summary: counts plus the ingest report (what ``customer2vec info`` prints)."""

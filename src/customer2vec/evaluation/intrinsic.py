@@ -4,26 +4,42 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from customer2vec.config import require_int
+from customer2vec.config import require_choice, require_int
 from customer2vec.errors import DataValidationError
 from customer2vec.index.embeddings import Embeddings
 
 _BLOCK = 2048
 
 
-def knn_indices(unit: np.ndarray, k: int) -> np.ndarray:
-    """Row indices of each row's ``k`` nearest other rows by dot product (blocked, exact)."""
+def knn_indices(
+    unit: np.ndarray,
+    k: int,
+    *,
+    candidates: np.ndarray | None = None,
+    self_rows: np.ndarray | None = None,
+) -> np.ndarray:
+    """Each row's ``k`` nearest rows of ``candidates`` by dot product (blocked, exact).
+
+    Without ``candidates`` the rows search among themselves. ``self_rows`` gives each
+    query's own row in ``candidates`` (or -1), which is never returned.
+    """
+    if candidates is None:
+        candidates, self_rows = unit, np.arange(unit.shape[0])
     n = unit.shape[0]
-    k = min(k, n - 1)
+    k = min(k, candidates.shape[0] - 1)
     out = np.empty((n, k), dtype=np.int64)
     for start in range(0, n, _BLOCK):
         stop = min(start + _BLOCK, n)
-        scores = unit[start:stop] @ unit.T
-        scores[np.arange(stop - start), np.arange(start, stop)] = -np.inf
+        scores = unit[start:stop] @ candidates.T
+        if self_rows is not None:
+            mine = self_rows[start:stop]
+            has = mine >= 0
+            scores[np.flatnonzero(has), mine[has]] = -np.inf
         part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
         order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable")
         out[start:stop] = np.take_along_axis(part, order, axis=1)
@@ -34,17 +50,29 @@ def _aligned(
     embeddings: Embeddings, labels: pd.Series, ids: Iterable[Hashable] | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Unit vectors and labels of the ids that have both a vector and a label."""
+    rows = _aligned_rows(embeddings, labels, ids)
+    values = labels.reindex(pd.Index(embeddings.id_map.to_external(rows))).to_numpy()
+    return embeddings.unit_vectors[rows], values
+
+
+def _aligned_rows(
+    embeddings: Embeddings, labels: pd.Series, ids: Iterable[Hashable] | None
+) -> np.ndarray:
+    """Rows (in ``embeddings``) of the ids ``_aligned`` keeps, in the same order."""
     wanted = embeddings.keys if ids is None else np.asarray(list(ids), dtype=object)
     rows = embeddings.id_map.to_internal(wanted, on_unknown="missing")
-    keep = rows >= 0
-    rows, wanted = rows[keep], wanted[keep]
-    values = labels.reindex(pd.Index(embeddings.id_map.to_external(rows)))
-    has = values.notna().to_numpy()
-    return embeddings.unit_vectors[rows[has]], values.to_numpy()[has]
+    rows = rows[rows >= 0]
+    has = labels.reindex(pd.Index(embeddings.id_map.to_external(rows))).notna().to_numpy()
+    return rows[has]
 
 
 def neighbor_purity(
-    embeddings: Embeddings, labels: pd.Series, *, k: int = 10, ids: Iterable[Hashable] | None = None
+    embeddings: Embeddings,
+    labels: pd.Series,
+    *,
+    k: int = 10,
+    ids: Iterable[Hashable] | None = None,
+    search: Literal["ids", "all"] = "ids",
 ) -> float:
     """Share of each id's ``k`` nearest neighbors that carry the same label.
 
@@ -57,16 +85,27 @@ def neighbor_purity(
     k
         Neighbors per id.
     ids
-        Restrict to these ids (e.g. items bought at least 20 times); neighbors are searched
-        among the same ids. Ids without a vector or a label are left out.
+        Judge these ids (e.g. items bought at least 20 times); ids without a vector or a
+        label are left out. Default: every id with both.
+    search
+        ``"ids"``: neighbors are searched among the judged ids only. ``"all"``: among every
+        vector (rare items included), a harder test when rare items are poorly placed;
+        neighbors without a label count as misses.
     """
     require_int(k, "k", minimum=1)
+    require_choice(search, "search", ("ids", "all"))
     unit, values = _aligned(embeddings, labels, ids)
     if len(values) < 2:
         return float("nan")
-    codes = pd.factorize(values)[0]
-    neighbors = knn_indices(unit, k)
-    return float((codes[neighbors] == codes[:, None]).mean())
+    if search == "ids":
+        codes = pd.factorize(values)[0]
+        return float((codes[knn_indices(unit, k)] == codes[:, None]).mean())
+    everything = labels.reindex(pd.Index(embeddings.keys)).to_numpy()
+    codes, _ = pd.factorize(np.concatenate([values, everything]), use_na_sentinel=True)
+    query_codes, all_codes = codes[: len(values)], codes[len(values) :]
+    judged = _aligned_rows(embeddings, labels, ids)
+    neighbors = knn_indices(unit, k, candidates=embeddings.unit_vectors, self_rows=judged)
+    return float((all_codes[neighbors] == query_codes[:, None]).mean())
 
 
 def silhouette_by(
@@ -246,14 +285,6 @@ def evaluate_model_items(
             f"no item attributes for {model_dir}: ingest the dataset with --items to judge "
             "neighbors by department or category."
         )
-    ids = None
-    if data.has("transactions"):
-        engine = data.engine()
-        try:
-            ids = engine.arrow(
-                f"SELECT item_id FROM transactions GROUP BY 1 HAVING count(*) >= {min_count}"
-            ).to_pandas()["item_id"]
-        finally:
-            engine.close()
+    ids = data.item_counts(min_count=min_count)["item_id"] if data.has("transactions") else None
     pairs = build_copurchase(data).to_pairs()
     return item_quality(vectors, items, attributes=attributes, k=k, ids=ids, pairs=pairs)
