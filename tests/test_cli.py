@@ -188,3 +188,36 @@ def test_train_config_file_and_errors(runner, tmp_path, tribes_dataset):
     result = runner.invoke(cli, ["similar", str(tmp_path / "m"), "nope"])
     assert result.exit_code == 1
     assert "error: unknown item id 'nope'" in result.stderr
+
+
+def test_segment_customers_of_two_tribes(runner, tmp_path, tribes_dataset):
+    model = tmp_path / "als"
+    assert (
+        runner.invoke(
+            cli,
+            [
+                "-q",
+                "train",
+                str(tribes_dataset),
+                "--model",
+                "als",
+                "--out",
+                str(model),
+                "--param",
+                "n_factors=8",
+            ],
+        ).exit_code
+        == 0
+    )
+    result = runner.invoke(
+        cli, ["-q", "segment", str(model), "--out", str(tmp_path / "seg"), "--k", "2", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["k"] == 2
+    import pandas as pd
+
+    segments = pd.read_parquet(tmp_path / "seg" / "segments.parquet")
+    tribe = segments["customer_id"].str[1:].astype(int) < 10
+    assert pd.crosstab(segments["segment"], tribe).gt(0).sum(axis=1).eq(1).all()
+    assert runner.invoke(cli, ["segment", str(model), "--out", "x", "--k", "lots"]).exit_code == 2

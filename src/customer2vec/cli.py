@@ -492,6 +492,82 @@ def evaluate_items(
         click.echo(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
 
 
+@cli.command()
+@click.argument("model_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Folder for segments.parquet, profiles, curve and samples.",
+)
+@click.option(
+    "--k",
+    "k",
+    default="auto",
+    show_default=True,
+    help="Number of segments, or 'auto' (best silhouette over 2..12).",
+)
+@click.option(
+    "--what",
+    type=click.Choice(["customers", "items"]),
+    default="customers",
+    show_default=True,
+    help="Segment customers, or cluster products.",
+)
+@click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@translate_errors
+def segment(model_dir: Path, out: Path, k: str, what: str, overwrite: bool, as_json: bool) -> None:
+    """Find customer segments (or product clusters) with k-means on the model's vectors.
+
+    k is chosen by silhouette; each segment is profiled by what it buys more than everyone
+    else (lift by department/category), its most distinctive items and sample customers.
+    A baseline segmentation on hand-made category shares is shown beside it.
+
+    \b
+    Examples:
+      customer2vec segment models/als --out segments/als
+      customer2vec segment models/i2v --out clusters --what items --k 20
+    """
+    from customer2vec.analysis.segments import segment_model
+
+    if k != "auto" and not k.isdigit():
+        raise click.BadParameter("use 'auto' or a whole number", param_hint="--k")
+    report = segment_model(
+        model_dir, out, k=k if k == "auto" else int(k), what=what, overwrite=overwrite
+    )
+    seg = report.segmentation
+    if as_json:
+        click.echo((out / "summary.json").read_text())
+        return
+    rows = [("segments", f"{seg.k} {what} segments, silhouette {seg.silhouette:.3f}")]
+    if report.vectors_from:
+        rows.append(("vectors", report.vectors_from))
+    if report.baseline:
+        rows.append(
+            (
+                "baseline",
+                f"k-means on {report.baseline['features']}: k="
+                f"{report.baseline['k']}, silhouette "
+                f"{report.baseline['silhouette']:.3f}",
+            )
+        )
+    rows.append(("written to", str(out)))
+    emit_rows(rows)
+    click.echo("\nsilhouette by k")
+    best = max(seg.curve["silhouette"].max(), 1e-9)
+    for _, row in seg.curve.iterrows():
+        bar = "#" * max(round(40 * max(row["silhouette"], 0) / best), 0)
+        mark = "  <- chosen" if row["k"] == seg.k else ""
+        click.echo(f"  k={int(row['k']):>3} {row['silhouette']:6.3f} {bar}{mark}")
+    if not report.profiles.empty:
+        click.echo("\nwhat each segment buys more than everyone else (lift)")
+        click.echo(report.profiles.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
+    if not report.samples.empty:
+        click.echo("\nsample customers")
+        click.echo(report.samples.to_string(index=False, max_colwidth=90))
+
+
 def _records(frame: Any) -> list[dict[str, Any]]:
     return json.loads(frame.to_json(orient="records"))
 
