@@ -17,6 +17,7 @@ FAST = {
     "item2vec": {"n_factors": 16, "n_threads": 1},
     "als": {"n_factors": 8, "n_iterations": 10, "n_threads": 1},
     "copurchase": {"n_factors": 8},
+    "customer2vec": {"n_factors": 16, "sample": 0.0, "n_threads": 1},
 }
 
 

@@ -13,6 +13,8 @@ from customer2vec.models.base import EmbeddingModel, Model, read_model_file
 REGISTRY: dict[str, tuple[str, str]] = {
     "item2vec": ("customer2vec.models.item2vec", "Item2Vec"),
     "als": ("customer2vec.models.als", "ALS"),
+    "customer2vec": ("customer2vec.models.customer2vec", "Customer2Vec"),
+    "copurchase": ("customer2vec.models.copurchase", "CoPurchase"),
 }
 
 
