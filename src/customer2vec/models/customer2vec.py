@@ -446,8 +446,9 @@ def train_doc2vec(
     Returns ``(customer_vectors, item_vectors, output_vectors, n_tokens)``, where
     ``n_tokens`` counts the tokens walked over all epochs (before subsampling):
     ``n_epochs * documents.n_lines`` since no document is ever cut.
-    Each epoch visits the customers in a fresh random order. With ``n_threads > 1``
-    customers are split into token-balanced shards trained Hogwild (not bit-reproducible).
+    Each epoch visits the customers, and each customer's baskets, in a fresh random order.
+    With ``n_threads > 1`` customers are split into token-balanced shards trained Hogwild
+    (not bit-reproducible).
     """
     rng = np.random.default_rng(random_state)
     n_items, n_docs = documents.n_items, documents.n_customers
