@@ -112,8 +112,13 @@ def _uniform(r):
 
 
 @njit(inline="always")
-def _step(v, neu1e, syn1, t, label, lr, dim):
-    """One logistic SGNS update of output row ``syn1[t]`` against input vector ``v``."""
+def _step(v, neu1e, syn1, t, label, lr, dim, update_out=True):
+    """One logistic SGNS update of output row ``syn1[t]`` against input vector ``v``.
+
+    ``neu1e`` accumulates the input's gradient. ``update_out=False`` leaves the output row
+    frozen (inference of new vectors against a trained model); callers pass a constant, which
+    numba folds away after inlining.
+    """
     f = np.float32(0.0)
     for j in range(dim):
         f += v[j] * syn1[t, j]
@@ -125,9 +130,13 @@ def _step(v, neu1e, syn1, t, label, lr, dim):
         g = (label - 1.0 / (1.0 + math.exp(-f))) * lr
     g = np.float32(g)
     if g != 0.0:
-        for j in range(dim):
-            neu1e[j] += g * syn1[t, j]
-            syn1[t, j] += g * v[j]
+        if update_out:
+            for j in range(dim):
+                neu1e[j] += g * syn1[t, j]
+                syn1[t, j] += g * v[j]
+        else:
+            for j in range(dim):
+                neu1e[j] += g * syn1[t, j]
 
 
 @njit(nogil=True, fastmath=True, cache=True)

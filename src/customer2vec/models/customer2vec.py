@@ -46,7 +46,6 @@ against the frozen item and output vectors, so training and inference share one 
 
 from __future__ import annotations
 
-import math
 import os
 import threading
 from collections.abc import Hashable, Sequence
@@ -67,6 +66,7 @@ from customer2vec.models._sgns import (
     _keep_prob,
     _prefetch_row,
     _splitmix64,
+    _step,
     _uniform,
     _xorshift,
     build_alias,
@@ -76,34 +76,12 @@ from customer2vec.models.base import EmbeddingModel
 __all__ = ["Customer2Vec", "train_doc2vec"]
 
 MODES = ("dbow", "dm")
-_MAX_EXP = 6.0
 _PREFETCH_DIST = 4
 _OUTPUT_FILE = "output_vectors.npy"
 _COUNTS_FILE = "item_counts.npy"
 
 
 # ----------------------------------------------------------------------------- kernels
-
-
-@njit(inline="always")
-def _pair(v, neu1e, syn1, t, label, lr, dim, update_out):
-    """One logistic SGNS step of input ``v`` against output row ``syn1[t]``."""
-    f = np.float32(0.0)
-    for j in range(dim):
-        f += v[j] * syn1[t, j]
-    if f > _MAX_EXP:
-        g = (label - 1.0) * lr
-    elif f < -_MAX_EXP:
-        g = label * lr
-    else:
-        g = (label - 1.0 / (1.0 + math.exp(-f))) * lr
-    g = np.float32(g)
-    if g != 0.0:
-        for j in range(dim):
-            neu1e[j] += g * syn1[t, j]
-        if update_out:
-            for j in range(dim):
-                syn1[t, j] += g * v[j]
 
 
 @njit(inline="always")
@@ -136,7 +114,7 @@ def _apply(v, neu1e, syn1, tgt, lab, nt, lr, dim, update_out):
     for t in range(nt):
         if t + _PREFETCH_DIST < nt:
             _prefetch_row(syn1, tgt[t + _PREFETCH_DIST])
-        _pair(v, neu1e, syn1, tgt[t], lab[t], lr, dim, update_out)
+        _step(v, neu1e, syn1, tgt[t], lab[t], lr, dim, update_out)
 
 
 @njit(fastmath=True, cache=True)
