@@ -48,6 +48,17 @@ def make_raw_transactions(
     return pd.DataFrame(rows, columns=["client", "ticket", "sku", "sold_at", "units"])
 
 
+def ingest_tribes(directory: Path, **sizes: int):
+    """Ingest ``make_raw_transactions(**sizes)`` into a dataset under ``directory``."""
+    from customer2vec.data.ingest import ingest
+    from customer2vec.data.mapping import ColumnMapping
+
+    raw = make_raw_transactions(**sizes)
+    raw.to_csv(directory / "sales.csv", index=False)
+    mapping = ColumnMapping(customer="client", basket="ticket", item="sku", time="sold_at")
+    return ingest([directory / "sales.csv"], directory / "tribes", mapping=mapping)
+
+
 @pytest.fixture
 def two_tribes() -> pd.DataFrame:
     """Customers c0-c9 buy only a* items; c10-c19 buy only b* items."""

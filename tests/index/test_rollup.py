@@ -100,14 +100,10 @@ def test_rollup_refuses_bad_parameters(items):
 
 
 def test_tribes_roll_up_to_their_direction(tmp_path):
-    from conftest import make_raw_transactions
+    from conftest import ingest_tribes
     from customer2vec.corpus import build_baskets
-    from customer2vec.data.ingest import ingest
-    from customer2vec.data.mapping import ColumnMapping
 
-    make_raw_transactions(customers_per_group=3).to_csv(tmp_path / "sales.csv", index=False)
-    mapping = ColumnMapping(customer="client", basket="ticket", item="sku", time="sold_at")
-    baskets = build_baskets(ingest([tmp_path / "sales.csv"], tmp_path / "ds", mapping=mapping))
+    baskets = build_baskets(ingest_tribes(tmp_path, customers_per_group=3))
     names = [f"{g}{i}" for g in "ab" for i in range(8)]
     planted = Embeddings(names, np.repeat([[1.0, 0.0], [0.0, 1.0]], 8, axis=0))
     for weighting in ("mean", "tfidf", "recency"):

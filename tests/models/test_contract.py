@@ -6,8 +6,6 @@ import numpy as np
 import pytest
 
 from customer2vec.corpus import build_baskets
-from customer2vec.data.ingest import ingest
-from customer2vec.data.mapping import ColumnMapping
 from customer2vec.errors import ConfigError, NotFittedError, UnknownIdError
 from customer2vec.models import create_model, load_model, model_names
 from customer2vec.models.training import build_corpus
@@ -23,15 +21,13 @@ FAST = {
 
 @pytest.fixture(scope="module")
 def tribes_dataset(tmp_path_factory):
-    from conftest import make_raw_transactions
+    from conftest import ingest_tribes
 
-    raw = make_raw_transactions(customers_per_group=15, baskets_per_customer=6, basket_size=3)
-    path = tmp_path_factory.mktemp("raw") / "sales.csv"
-    raw.to_csv(path, index=False)
-    return ingest(
-        [path],
-        tmp_path_factory.mktemp("ds") / "tribes",
-        mapping=ColumnMapping(customer="client", basket="ticket", item="sku", time="sold_at"),
+    return ingest_tribes(
+        tmp_path_factory.mktemp("tribes"),
+        customers_per_group=15,
+        baskets_per_customer=6,
+        basket_size=3,
     )
 
 

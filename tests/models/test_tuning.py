@@ -6,8 +6,6 @@ import numpy as np
 import pytest
 
 from customer2vec.corpus import build_baskets
-from customer2vec.data.ingest import ingest
-from customer2vec.data.mapping import ColumnMapping
 from customer2vec.errors import ConfigError
 from customer2vec.models import create_model
 from customer2vec.models.training import resolve_config, train
@@ -16,15 +14,13 @@ from customer2vec.models.tuning import completion_recall, split_last_baskets, tu
 
 @pytest.fixture(scope="module")
 def tribes(tmp_path_factory):
-    from conftest import make_raw_transactions
+    from conftest import ingest_tribes
 
-    raw = make_raw_transactions(customers_per_group=20, baskets_per_customer=5, basket_size=3)
-    path = tmp_path_factory.mktemp("raw") / "sales.csv"
-    raw.to_csv(path, index=False)
-    return ingest(
-        [path],
-        tmp_path_factory.mktemp("ds") / "t",
-        mapping=ColumnMapping(customer="client", basket="ticket", item="sku", time="sold_at"),
+    return ingest_tribes(
+        tmp_path_factory.mktemp("tribes"),
+        customers_per_group=20,
+        baskets_per_customer=5,
+        basket_size=3,
     )
 
 
