@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import time
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,8 +25,9 @@ from customer2vec.data.dataset import Dataset, atomic_directory, write_meta
 from customer2vec.data.engine import DuckDBEngine, quote_ident, quote_literal, run_sql
 from customer2vec.data.mapping import ColumnMapping, id_expr, id_type_of
 from customer2vec.data.presets import PRESETS, PreparedSource, prepare_generic
+from customer2vec.data.report import note_dropped
 from customer2vec.data.tables import SideTables, write_side_tables
-from customer2vec.errors import DataValidationError, DataWarning
+from customer2vec.errors import DataValidationError
 
 log = logging.getLogger(__name__)
 
@@ -281,12 +281,7 @@ def _write_transactions(
             f"every one of the {rows_read:,} rows was dropped ({detail}). Check the column "
             "mapping and the preset."
         )
-    if dropped:
-        message = f"dropped {sum(dropped.values()):,} of {rows_read:,} rows: " + ", ".join(
-            f"{k} {v:,}" for k, v in dropped.items()
-        )
-        warned.append(message)
-        warnings.warn(message, DataWarning, stacklevel=4)
+    note_dropped(warned, dropped, rows_read)
 
     columns = [
         f"s.customer_id AS {C.CUSTOMER}",

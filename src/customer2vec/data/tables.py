@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,8 +13,9 @@ import pyarrow as pa
 from customer2vec.columns import Columns
 from customer2vec.data.engine import quote_ident, quote_literal, run_sql
 from customer2vec.data.mapping import ALIASES, IdType, id_type_of
+from customer2vec.data.report import note, note_dropped
 from customer2vec.data.sources import create_view, file_kind, read_copurchase_json, resolve_files
-from customer2vec.errors import DataValidationError, DataWarning
+from customer2vec.errors import DataValidationError
 
 if TYPE_CHECKING:
     from customer2vec.data.ingest import IngestOptions
@@ -209,14 +209,7 @@ def _write_keyed(
         for k, v in (("missing_id", missing), ("bad_id", bad), ("duplicate_id", duplicate))
         if v
     }
-    if dropped:
-        message = (
-            f"{what}: dropped {sum(dropped.values()):,} of {rows_read:,} rows ("
-            + ", ".join(f"{k} {v:,}" for k, v in dropped.items())
-            + ")"
-        )
-        warned.append(message)
-        warnings.warn(message, DataWarning, stacklevel=5)
+    note_dropped(warned, dropped, rows_read, what=what)
     run_sql(con, "DROP TABLE keyed; DROP TABLE keyed_ranked")
     return {
         "rows_read": rows_read,
@@ -235,12 +228,11 @@ def _coverage(
         SELECT count(DISTINCT t.{key}), count(*) FROM read_parquet({lines}) t
         ANTI JOIN read_parquet({side}) s ON t.{key} = s.{key}""").fetchone()
     if distinct:
-        message = (
+        note(
+            warned,
             f"{distinct:,} {key.removesuffix('_id')}s in the transactions ({rows:,} rows) "
-            f"are not in the {table} table; they are kept, without attributes"
+            f"are not in the {table} table; they are kept, without attributes",
         )
-        warned.append(message)
-        warnings.warn(message, DataWarning, stacklevel=5)
     return {f"{table}_not_in_table": distinct, f"{table}_not_in_table_rows": rows}
 
 
@@ -323,13 +315,7 @@ def _write_copurchase(
         for k, v in (("bad_id", bad), ("self_pair", self_pairs), ("duplicate", duplicates))
         if v
     }
-    if dropped:
-        message = (
-            f"co-purchase lists: dropped {sum(dropped.values()):,} of {rows_read:,} "
-            "pairs (" + ", ".join(f"{k} {v:,}" for k, v in dropped.items()) + ")"
-        )
-        warned.append(message)
-        warnings.warn(message, DataWarning, stacklevel=5)
+    note_dropped(warned, dropped, rows_read, what="co-purchase lists", unit="pairs")
     return {
         "rows_read": rows_read,
         "rows_kept": kept,
