@@ -220,4 +220,28 @@ def test_segment_customers_of_two_tribes(runner, tmp_path, tribes_dataset):
     segments = pd.read_parquet(tmp_path / "seg" / "segments.parquet")
     tribe = segments["customer_id"].str[1:].astype(int) < 10
     assert pd.crosstab(segments["segment"], tribe).gt(0).sum(axis=1).eq(1).all()
+    plot = (tmp_path / "seg" / "silhouette.html").read_text()
+    assert "plotly" in plot and "chosen k = 2" in plot
     assert runner.invoke(cli, ["segment", str(model), "--out", "x", "--k", "lots"]).exit_code == 2
+
+
+def test_customer2vec_train_segment_export(runner, tmp_path, tribes_dataset):
+    """The issue-4 path as a user runs it: train customer2vec, segment, export customers."""
+    import pandas as pd
+
+    model = tmp_path / "c2v"
+    args = ["-q", "train", str(tribes_dataset), "--model", "customer2vec", "--out", str(model)]
+    params = ["--param", "n_factors=8", "--param", "n_epochs=40", "--param", "n_threads=1"]
+    assert runner.invoke(cli, args + params).exit_code == 0
+    result = runner.invoke(cli, ["-q", "segment", str(model), "--out", str(tmp_path / "seg")])
+    assert result.exit_code == 0, result.output
+    assert "customer2vec customer vectors" in result.stdout
+    segments = pd.read_parquet(tmp_path / "seg" / "segments.parquet")
+    tribe = segments["customer_id"].str[1:].astype(int) < 10
+    assert pd.crosstab(segments["segment"], tribe).gt(0).sum(axis=1).eq(1).all()
+    out = tmp_path / "customers.parquet"
+    result = runner.invoke(cli, ["export", str(model), "--what", "customers", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    vectors = pd.read_parquet(out)
+    assert list(vectors.columns) == ["customer_id", "vector"] and len(vectors) == 20
+    assert len(vectors["vector"].iloc[0]) == 8

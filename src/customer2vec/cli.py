@@ -553,6 +553,8 @@ def segment(model_dir: Path, out: Path, k: str, what: str, overwrite: bool, as_j
             )
         )
     rows.append(("written to", str(out)))
+    if report.plot:
+        rows.append(("plot", f"{report.plot} (silhouette by k; open in a browser)"))
     emit_rows(rows)
     click.echo("\nsilhouette by k")
     best = max(seg.curve["silhouette"].max(), 1e-9)

@@ -28,6 +28,7 @@ from customer2vec.models import load_model
 
 log = logging.getLogger(__name__)
 PROFILE_ATTRIBUTES = ("department", "product_category", "category", "aisle")
+PLOT_FILE = "silhouette.html"
 
 
 @dataclass
@@ -41,6 +42,8 @@ class SegmentReport:
     samples: pd.DataFrame
     baseline: dict[str, float] = field(default_factory=dict)
     vectors_from: str = ""
+    baseline_curve: pd.DataFrame | None = None
+    plot: Path | None = None
 
 
 def segment_model(
@@ -82,10 +85,15 @@ def _customer_vectors(model, baskets) -> tuple[Embeddings, str]:
     ), f"tf-idf weighted mean of {model.name} item vectors"
 
 
-def _attribute(items: pd.DataFrame | None) -> str | None:
+def _attributes(items: pd.DataFrame | None) -> list[str]:
+    """The item attributes to profile by, coarsest first (the first one feeds the baseline)."""
     if items is None:
-        return None
-    return next((a for a in PROFILE_ATTRIBUTES if a in items.columns), None)
+        return []
+    return [a for a in PROFILE_ATTRIBUTES if a in items.columns]
+
+
+def _attribute(items: pd.DataFrame | None) -> str | None:
+    return next(iter(_attributes(items)), None)
 
 
 def _segment_customers(
@@ -97,13 +105,16 @@ def _segment_customers(
     order = baskets.customer_ids.to_internal(segmentation.labels.index.to_numpy())
     counts = counts[order]
     labels = segmentation.labels.to_numpy()
-    profiles, baseline = pd.DataFrame(), {}
-    attribute = _attribute(items)
-    if attribute:
+    profiles, baseline, baseline_curve = pd.DataFrame(), {}, None
+    attributes = _attributes(items)
+    parts = []
+    for attribute in attributes:
         table = items.drop_duplicates(Columns.ITEM).set_index(Columns.ITEM)[attribute]
         groups = table.reindex(pd.Index(baskets.item_ids.external)).to_numpy()
         shares, names = share_matrix(counts, groups)
-        profiles = profile(labels, shares, names).assign(attribute=attribute)
+        parts.append(profile(labels, shares, names).assign(attribute=attribute))
+        if attribute != attributes[0]:
+            continue
         # The baseline the Instacart tutorial uses: k-means on hand-made category shares.
         hand = kmeans_by_silhouette(
             shares.toarray(),
@@ -113,9 +124,16 @@ def _segment_customers(
             normalize=False,
         )
         baseline = {"features": f"{attribute} shares", "k": hand.k, "silhouette": hand.silhouette}
+        baseline_curve = hand.curve
+    if parts:
+        profiles = pd.concat(parts, ignore_index=True).sort_values(
+            ["segment", "attribute", "rank"], kind="stable", ignore_index=True
+        )
     distinctive = _distinctive_items(counts, labels, baskets, items)
     samples = _sample_customers(labels, segmentation.labels.index.to_numpy(), baskets, items)
-    return SegmentReport("customers", segmentation, profiles, distinctive, samples, baseline)
+    return SegmentReport(
+        "customers", segmentation, profiles, distinctive, samples, baseline, "", baseline_curve
+    )
 
 
 def _distinctive_items(
@@ -239,3 +257,25 @@ def _write(report: SegmentReport, out: str | Path, *, overwrite: bool) -> None:
             "sizes": labels.value_counts().sort_index().to_dict(),
         }
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+        if _write_plot(report, tmp):
+            report.plot = Path(out) / PLOT_FILE
+
+
+def _write_plot(report: SegmentReport, directory: Path) -> bool:
+    """The silhouette curve as ``silhouette.html``; skipped (logged) without plotly."""
+    from customer2vec.analysis.plots import silhouette_figure, write_html
+    from customer2vec.errors import MissingDependencyError
+
+    try:
+        figure = silhouette_figure(
+            report.segmentation.curve,
+            report.segmentation.k,
+            label=report.vectors_from or f"{report.what} vectors",
+            baseline_curve=report.baseline_curve,
+            baseline_label=str(report.baseline.get("features", "baseline")),
+        )
+    except MissingDependencyError as err:
+        log.warning("no silhouette plot: %s", err)
+        return False
+    write_html(figure, directory / PLOT_FILE)
+    return True
