@@ -378,7 +378,8 @@ def train(
             if k != "params"
         ]
     )
-    click.echo(f"\nNext: customer2vec similar {out} ITEM", err=True)
+    hint = "similar {} ITEM" if hasattr(model, "item_vectors_") else "recommend {} CUSTOMER"
+    click.echo(f"\nNext: customer2vec {hint.format(out)}", err=True)
 
 
 @cli.command()
@@ -410,6 +411,160 @@ def similar(model_dir: Path, item: str, n: int, as_json: bool) -> None:
     described = ", ".join(str(v) for v in query.iloc[0].tolist()[1:] if pd_notna(v))
     click.echo(f"items like {query.iloc[0, 0]}" + (f" ({described})" if described else ""))
     click.echo(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+
+
+EXCLUDE_SEEN_HELP = (
+    "Leave out (or keep) items the customer bought before; default: the model's choice "
+    "(kept by next-basket models and baselines, left out by als, item2vec, customer2vec)."
+)
+
+
+@cli.command()
+@click.argument("model_dir", type=click.Path(path_type=Path))
+@click.argument("customer")
+@click.option("-n", default=10, show_default=True, help="Items to return.")
+@click.option("--exclude-seen/--include-seen", "exclude_seen", default=None, help=EXCLUDE_SEEN_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@translate_errors
+def recommend(
+    model_dir: Path, customer: str, n: int, exclude_seen: bool | None, as_json: bool
+) -> None:
+    """Show the top N items for CUSTOMER, with names and attributes.
+
+    The model must rank items (als, item2vec, customer2vec, next-basket, tifu-knn, ...); the
+    customer's history is rebuilt from the dataset the model was trained on.
+
+    \b
+    Examples:
+      customer2vec recommend models/als 1364 -n 5
+      customer2vec recommend models/tifu 1364 --include-seen --json
+    """
+    from customer2vec.index.recommend import Recommender
+
+    recommender = Recommender.load(model_dir)
+    hits = recommender.recommend(customer, n=n, exclude_seen=exclude_seen)
+    table = recommender.describe(hits)
+    customer_id = recommender.customer_id(customer)
+    if as_json:
+        document = {
+            "customer": customer_id,
+            "model": recommender.model.name,
+            "recommendations": _records(table),
+        }
+        click.echo(json.dumps(document, indent=2, default=str))
+        return
+    click.echo(f"top {n} items for customer {customer_id} ({recommender.model.name})")
+    if table.empty:
+        click.echo("(no items left to recommend)")
+        return
+    click.echo(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+
+
+@cli.command("recommend-batch")
+@click.argument("model_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Parquet file to write: customer_id, item_id, score, rank (1 = best).",
+)
+@click.option("-n", default=10, show_default=True, help="Items per customer.")
+@click.option(
+    "--customers",
+    "customers_file",
+    type=click.Path(path_type=Path),
+    help="Text file with one customer id per line; default: every customer of the dataset.",
+)
+@click.option("--exclude-seen/--include-seen", "exclude_seen", default=None, help=EXCLUDE_SEEN_HELP)
+@translate_errors
+def recommend_batch(
+    model_dir: Path, out: Path, n: int, customers_file: Path | None, exclude_seen: bool | None
+) -> None:
+    """Write the top N items of many customers to a Parquet file.
+
+    \b
+    Examples:
+      customer2vec recommend-batch models/als --out recs.parquet -n 20
+      customer2vec recommend-batch models/tifu --out recs.parquet --customers ids.txt
+    """
+    from customer2vec.index.recommend import Recommender, save_recommendations
+
+    customers = None
+    if customers_file is not None:
+        with open(customers_file, encoding="utf-8") as handle:
+            customers = [line.strip() for line in handle if line.strip()]
+        if not customers:
+            raise CliError(f"{customers_file} holds no customer ids (one per line).")
+    recommender = Recommender.load(model_dir)
+    table = recommender.recommend_many(customers, n=n, exclude_seen=exclude_seen)
+    save_recommendations(table, out)
+    click.echo(
+        f"wrote {len(table):,} recommendations for "
+        f"{table['customer_id'].nunique():,} customers (top {n}, {recommender.model.name}) "
+        f"to {out}",
+        err=True,
+    )
+
+
+@cli.command()
+@click.argument("dataset", type=click.Path(path_type=Path))
+@click.option(
+    "--protocol",
+    type=click.Choice(["last-basket", "time-split"]),
+    default="last-basket",
+    show_default=True,
+    help="Hold out each customer's last basket, or everything after a cutoff date.",
+)
+@click.option(
+    "--models",
+    "models",
+    default="popularity,top-frequency,tifu-knn,item-knn,als,next-basket",
+    show_default=True,
+    help="Comma-separated ranking models (default parameters).",
+)
+@click.option("-k", "ks", default="10,20", show_default=True, help="Comma-separated cut-offs.")
+@click.option(
+    "--min-baskets",
+    default=3,
+    show_default=True,
+    help="last-basket: evaluate customers with at least this many baskets.",
+)
+@click.option("--out", type=click.Path(path_type=Path), help="Also write the table as CSV.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (one record per model).")
+@translate_errors
+def evaluate(
+    dataset: Path,
+    protocol: str,
+    models: str,
+    ks: str,
+    min_baskets: int,
+    out: Path | None,
+    as_json: bool,
+) -> None:
+    """Compare ranking models on held-out next baskets (recall, ndcg, hit rate, ...).
+
+    Each model is fitted on the training part; metrics at each k: recall, ndcg, hit,
+    precision, recall of repeat and of new items, catalogue coverage; fit and score seconds.
+
+    \b
+    Examples:
+      customer2vec evaluate data/cj
+      customer2vec evaluate data/cj --models tifu-knn,als -k 10 --protocol time-split --json
+    """
+    from customer2vec.evaluation.runner import evaluate_dataset
+
+    names = [name.strip() for name in models.split(",") if name.strip()]
+    try:
+        cutoffs = [int(k) for k in ks.split(",") if k.strip()]
+    except ValueError as err:
+        raise click.BadParameter("use whole numbers separated by commas", param_hint="-k") from err
+    table = evaluate_dataset(dataset, protocol, names, cutoffs, min_baskets)
+    if out is not None:
+        table.to_csv(out, index=False)
+    if as_json:
+        click.echo(table.to_json(orient="records", indent=2))
+        return
+    emit_evaluation(table, cutoffs)
 
 
 @cli.command()
@@ -594,6 +749,19 @@ def emit_rows(rows: list[tuple[str, Any]]) -> None:
     """Print aligned ``key  value`` rows."""
     width = max(len(k) for k, _ in rows)
     click.echo("\n".join(f"{k.ljust(width)}  {v}" for k, v in rows))
+
+
+def emit_evaluation(table: Any, ks: list[int]) -> None:
+    """Print timings, then one block of metrics per cut-off."""
+    timings = table[["model", "customers", "fit_s", "score_s"]]
+    click.echo(timings.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
+    for k in dict.fromkeys(ks):
+        block = table[["model"]].copy()
+        for column in table.columns:
+            if column.endswith(f"@{k}"):
+                block[column.removesuffix(f"@{k}").removeprefix("recall_")] = table[column]
+        click.echo(f"\nat k = {k}")
+        click.echo(block.to_string(index=False, float_format=lambda x: f"{x:.4f}"))
 
 
 def emit_info(info: dict[str, Any], *, as_json: bool) -> None:

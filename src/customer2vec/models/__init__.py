@@ -15,6 +15,11 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "als": ("customer2vec.models.als", "ALS"),
     "customer2vec": ("customer2vec.models.customer2vec", "Customer2Vec"),
     "copurchase": ("customer2vec.models.copurchase", "CoPurchase"),
+    "next-basket": ("customer2vec.models.next_basket", "NextBasket"),
+    "popularity": ("customer2vec.models.baselines", "Popularity"),
+    "top-frequency": ("customer2vec.models.baselines", "TopFrequency"),
+    "tifu-knn": ("customer2vec.models.baselines", "TIFUKNN"),
+    "item-knn": ("customer2vec.models.baselines", "ItemKNN"),
 }
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Self
+from pathlib import Path
+from typing import Any, ClassVar, Self
 
 import numpy as np
 
@@ -11,15 +12,30 @@ from customer2vec.corpus.baskets import BasketCorpus
 from customer2vec.corpus.matrix import WEIGHTINGS, customer_item_matrix
 from customer2vec.errors import MissingDependencyError
 from customer2vec.index.embeddings import Embeddings
+from customer2vec.models._scoring import (
+    check_customers,
+    customer_counts,
+    customer_vectors,
+    solve_factors,
+    weigh,
+)
 from customer2vec.models.base import EmbeddingModel
+from customer2vec.models.ranking import RankingModel
+
+_ITEM_CUSTOMERS_FILE = "item_customers.npy"
 
 
-class ALS(EmbeddingModel):
+class ALS(EmbeddingModel, RankingModel):
     """Item and customer vectors from implicit ALS (Hu, Koren & Volinsky 2008).
 
     The customers x items matrix counts the baskets holding each item, weighted by
     ``weighting`` (BM25 by default, as implicit recommends) and scaled by ``alpha``.
     Customer vectors are ALS's user factors; item vectors its item factors.
+
+    As a ranking model (a discovery recommender: ``repeats = False``) it scores customer
+    factor . item factors. A history customer the model was not fitted on gets the factor
+    that ALS's least squares gives its weighted row against the frozen item factors, with
+    the weighting statistics (BM25/tf-idf document frequencies) of the training corpus.
 
     Parameters
     ----------
@@ -40,6 +56,7 @@ class ALS(EmbeddingModel):
     """
 
     name = "als"
+    repeats = False
     search_space: ClassVar[dict[str, list]] = {
         "n_factors": [32, 64, 128],
         "regularization": [0.01, 0.05, 0.1, 0.5],
@@ -98,4 +115,59 @@ class ALS(EmbeddingModel):
         self.customer_vectors_ = Embeddings(
             corpus.customer_ids, np.asarray(model.user_factors), kind="customer"
         )
+        counts = customer_item_matrix(corpus)
+        self._weighting_stats = (
+            np.bincount(counts.indices, minlength=corpus.n_items).astype(np.int64),
+            float(counts.sum()) / max(corpus.n_customers, 1),
+        )
         return self
+
+    # -- ranking -------------------------------------------------------------------------
+    def score(self, history: BasketCorpus, customers: np.ndarray) -> np.ndarray:
+        """Customer factor . item factors; factors of new customers solved from history."""
+        self.check_fitted()
+        self.check_vocabulary(history, len(self.item_vectors_))
+        customers = check_customers(history, customers)
+        items = self.item_vectors_.vectors
+
+        def solve(unknown: np.ndarray) -> np.ndarray:
+            item_customers, mean_items, n_customers = self._statistics(history)
+            confidence = weigh(
+                customer_counts(history, unknown),
+                self.weighting,
+                item_customers=item_customers,
+                n_customers=n_customers,
+                mean_items=mean_items,
+            )
+            confidence.data *= np.float32(self.alpha)
+            return solve_factors(items, confidence, self.regularization)
+
+        factors = customer_vectors(
+            self.customer_vectors_.id_map, self.customer_vectors_.vectors, history, customers, solve
+        )
+        return factors @ items.T
+
+    def _statistics(self, history: BasketCorpus) -> tuple[np.ndarray, float, int]:
+        """(Training customers per item, mean items per customer, training customers)."""
+        stats = getattr(self, "_weighting_stats", None)
+        if stats is None:  # saved before these were kept: the history stands in for training
+            counts = customer_item_matrix(history)
+            n = max(history.n_customers, 1)
+            return np.bincount(counts.indices, minlength=history.n_items), counts.sum() / n, n
+        return stats[0], stats[1], len(self.customer_vectors_)
+
+    # -- persistence ---------------------------------------------------------------------
+    def _save_state(self, directory: Path) -> dict[str, Any] | None:
+        state = super()._save_state(directory) or {}
+        stats = getattr(self, "_weighting_stats", None)
+        if stats is not None:
+            np.save(directory / _ITEM_CUSTOMERS_FILE, stats[0], allow_pickle=False)
+            state["mean_items"] = stats[1]
+        return state
+
+    def _load_state(self, directory: Path, state: dict[str, Any], *, mmap: bool) -> None:
+        super()._load_state(directory, state, mmap=mmap)
+        file = directory / _ITEM_CUSTOMERS_FILE
+        self._weighting_stats = None
+        if file.is_file() and "mean_items" in state:
+            self._weighting_stats = (np.load(file, allow_pickle=False), float(state["mean_items"]))

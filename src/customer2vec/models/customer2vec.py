@@ -60,6 +60,7 @@ from customer2vec.corpus.baskets import BasketCorpus
 from customer2vec.corpus.documents import CustomerDocuments, build_documents
 from customer2vec.errors import ConfigError, DataValidationError, UnknownIdError
 from customer2vec.index.embeddings import Embeddings
+from customer2vec.models._scoring import check_customers, customer_documents, customer_vectors
 from customer2vec.models._sgns import (
     _MULT,
     _bounded,
@@ -72,6 +73,7 @@ from customer2vec.models._sgns import (
     build_alias,
 )
 from customer2vec.models.base import EmbeddingModel
+from customer2vec.models.ranking import RankingModel
 
 __all__ = ["Customer2Vec", "train_doc2vec"]
 
@@ -466,12 +468,13 @@ def train_doc2vec(
     return docs, syn0, syn1, n_tokens
 
 
-class Customer2Vec(EmbeddingModel):
+class Customer2Vec(EmbeddingModel, RankingModel):
     """Customer vectors with doc2vec (PV-DBOW or PV-DM) over chronological baskets.
 
     Sets ``customer_vectors_`` (one vector per training customer, external ids) and
     ``item_vectors_`` (the input item vectors, in the same space as the customers), and can
-    :meth:`infer` vectors for customers not seen in training.
+    :meth:`infer` vectors for customers not seen in training. It ranks items (a discovery
+    recommender: ``repeats = False``) by customer vector . output vectors (:meth:`score`).
 
     Defaults, measured on The Complete Journey with the metrics of the module docstring
     (self top-1 / shop-alike; CPU seconds on 2 shared cores):
@@ -523,6 +526,7 @@ class Customer2Vec(EmbeddingModel):
 
     name = "customer2vec"
     corpus_kind = "baskets"
+    repeats = False
     search_space: ClassVar[dict[str, list[Any]]] = {
         "n_factors": [32, 64, 128],
         "n_epochs": [10, 20],
@@ -650,7 +654,12 @@ class Customer2Vec(EmbeddingModel):
         self.check_fitted()
         epochs = self.n_epochs if n_epochs is None else n_epochs
         require_int(epochs, "n_epochs", minimum=1)
-        bounds, basket_indptr, indices = self._encode(documents)
+        return self._infer_encoded(*self._encode(documents), epochs)
+
+    def _infer_encoded(
+        self, bounds: np.ndarray, basket_indptr: np.ndarray, indices: np.ndarray, epochs: int
+    ) -> np.ndarray:
+        """:meth:`infer` on documents already encoded (see :meth:`_encode`)."""
         syn0, syn1, keep, alias_prob, alias_idx = self._inference_state()
         out = np.zeros((len(basket_indptr) - 1, syn0.shape[1]), dtype=np.float32)
         if len(out) == 0:
@@ -667,6 +676,25 @@ class Customer2Vec(EmbeddingModel):
 
         _run_sharded(_infer_rows, rows, lengths, self._threads(), args)
         return out
+
+    # -- ranking -------------------------------------------------------------------------
+    def score(self, history: BasketCorpus, customers: np.ndarray) -> np.ndarray:
+        """Customer vector . output vectors (SGNS logits); new customers' vectors inferred.
+
+        The output layer, unlike cosine to the input item vectors, keeps what the training
+        objective learned about popularity.
+        """
+        self.check_fitted()
+        self.check_vocabulary(history, len(self.item_vectors_))
+        customers = check_customers(history, customers)
+
+        def infer(unknown: np.ndarray) -> np.ndarray:
+            return self._infer_encoded(*customer_documents(history, unknown), self.n_epochs)
+
+        vectors = customer_vectors(
+            self.customer_vectors_.id_map, self.customer_vectors_.vectors, history, customers, infer
+        )
+        return vectors @ np.asarray(self.output_vectors_, dtype=np.float32).T
 
     def _encode(self, documents: Sequence[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Documents -> (basket bounds, baskets per document as indptr, internal item ids).

@@ -11,11 +11,18 @@ from customer2vec.config import require_choice, require_float, require_int
 from customer2vec.corpus.baskets import BasketCorpus
 from customer2vec.errors import ConfigError, MissingDependencyError
 from customer2vec.index.embeddings import Embeddings
+from customer2vec.models._scoring import (
+    RECENT_BASKETS,
+    check_customers,
+    cosine_to_items,
+    customer_counts,
+)
 from customer2vec.models._sgns import DEFAULTS, item_embeddings, train_sgns
 from customer2vec.models.base import EmbeddingModel
+from customer2vec.models.ranking import RankingModel
 
 
-class Item2Vec(EmbeddingModel):
+class Item2Vec(EmbeddingModel, RankingModel):
     """Item vectors where products bought together sit close.
 
     A basket is a set: an item's context is its basket, not a sliding window. The default
@@ -23,6 +30,10 @@ class Item2Vec(EmbeddingModel):
     epoch costs time linear in the number of line items; see ``models._sgns`` for the
     reasoning behind each default. ``context="window"`` trains on ordered sessions instead.
     Item vectors are the normalized input plus the normalized output vectors ("w + c").
+
+    As a ranking model (a discovery recommender: ``repeats = False``) it ranks the nearest
+    neighbors of a customer's latest purchases: items by cosine to the mean unit vector of
+    the items of the customer's last ``RECENT_BASKETS`` (3) baskets.
 
     Parameters
     ----------
@@ -55,6 +66,7 @@ class Item2Vec(EmbeddingModel):
     """
 
     name = "item2vec"
+    repeats = False
     search_space: ClassVar[dict[str, list[Any]]] = {
         "n_factors": [32, 64, 128],
         "n_epochs": [5, 10, 20],
@@ -139,6 +151,14 @@ class Item2Vec(EmbeddingModel):
             vectors = item_embeddings(w_in, w_out)
         self.item_vectors_ = Embeddings(corpus.item_ids, vectors)
         return self
+
+    def score(self, history: BasketCorpus, customers: np.ndarray) -> np.ndarray:
+        """Cosine of every item to the mean unit vector of the customer's latest items."""
+        self.check_fitted()
+        self.check_vocabulary(history, len(self.item_vectors_))
+        customers = check_customers(history, customers)
+        recent = customer_counts(history, customers, last=RECENT_BASKETS)
+        return cosine_to_items(self.item_vectors_.unit_vectors, recent)
 
     def _fit_gensim(self, corpus: BasketCorpus, threads: int, seed: int) -> np.ndarray:
         try:

@@ -235,16 +235,19 @@ class NextBasket(RankingModel):
         self.check_fitted()
         self.check_vocabulary(history, len(self.item_ids_))
         customers = np.asarray(customers, dtype=np.int64)
+        if len(customers) == 0:
+            return np.zeros((0, len(self.item_ids_)), dtype=np.float32)
         # A history customer the model was fitted on is not their own neighbor.
         known = self.customer_ids_.to_internal(
             history.customer_ids.to_external(customers), on_unknown="missing"
         )
         pairs, features = self._candidates(history, customers, self_rows=known)
         raw = _predict(features, *(self.trees_[f] for f in _TREE_FIELDS)) + self.baseline_
-        # Non-candidates rank below every candidate, by popularity.
+        # Non-candidates rank below every candidate (negative scores), by popularity.
         scores = np.empty((len(customers), len(self.item_ids_)), dtype=np.float32)
         scores[:] = (self.popularity_ / max(float(self.popularity_.max()), 1e-9)) - 100.0
-        scores[pairs[:, 2], pairs[:, 1]] = raw.astype(np.float32)
+        # Candidates score the trees' probability that the item is in the next basket.
+        scores[pairs[:, 2], pairs[:, 1]] = (1.0 / (1.0 + np.exp(-raw))).astype(np.float32)
         return scores
 
     def _candidates(
