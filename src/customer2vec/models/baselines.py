@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal, Self
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 from scipy.sparse import csr_matrix
 
 from customer2vec.config import require_choice, require_float, require_int
@@ -230,7 +230,9 @@ class TIFUKNN(_Baseline):
         profiles = self.customer_profiles_ = _canonical(self.customer_profiles_)
         # Kept transposed (items x customers), so a query block's dot products are one pass.
         self._profiles_t = _canonical(profiles.T.tocsr())
-        self._sq_norms = np.asarray(profiles.multiply(profiles).sum(axis=1)).ravel()
+        self._sq_norms = np.asarray(
+            profiles.multiply(profiles).sum(axis=1), dtype=np.float64
+        ).ravel()
 
     def _vectors(self, corpus: BasketCorpus, customers: np.ndarray) -> csr_matrix:
         groups, r_b, r_g = self.n_groups, float(self.within_decay), float(self.group_decay)
@@ -282,19 +284,21 @@ class TIFUKNN(_Baseline):
         n_queries = queries.shape[0]
         dots = np.zeros((n_queries, n_train), dtype=np.float32)
         _product_into(queries, self._profiles_t, dots)
-        q_norms = np.asarray(queries.multiply(queries).sum(axis=1)).ravel()
-        if self.metric == "euclidean":
-            distance = (q_norms[:, None] + self._sq_norms[None, :]) - 2.0 * dots
-        else:
-            scale = np.sqrt(np.maximum(q_norms[:, None] * self._sq_norms[None, :], 1e-30))
-            distance = -dots / scale
-        is_trained = trained >= 0
-        distance[np.flatnonzero(is_trained), trained[is_trained]] = np.inf
-        k = min(int(self.n_neighbors), n_train - int(is_trained.any()))
+        q_norms = np.asarray(queries.multiply(queries).sum(axis=1), dtype=np.float64).ravel()
+        k = min(int(self.n_neighbors), n_train - int((trained >= 0).any()))
         if k < 1:
             return csr_matrix((n_queries, n_train), dtype=np.float32)
         # With someone excluded, k <= n_train - 1, so an excluded customer is never picked.
-        nearest = np.argpartition(distance, k - 1, axis=1)[:, :k]
+        nearest = np.empty((n_queries, k), dtype=np.int64)
+        _nearest_kernel(
+            dots,
+            q_norms,
+            self._sq_norms,
+            trained.astype(np.int64),
+            k,
+            self.metric == "euclidean",
+            nearest,
+        )
         return csr_matrix(
             (
                 np.full(n_queries * k, 1.0 / k, dtype=np.float32),
@@ -526,6 +530,34 @@ def _item_similarity(
     )
     similarity.sort_indices()
     return _canonical(similarity)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _nearest_kernel(dots, q_norms, sq_norms, exclude, k, euclidean, out):  # pragma: no cover
+    """Indices of each row's ``k`` nearest columns (ties: lowest index), into ``out``."""
+    n_train = dots.shape[1]
+    for row in prange(dots.shape[0]):
+        distance = np.empty(n_train, dtype=np.float64)
+        for j in range(n_train):
+            if euclidean:
+                distance[j] = q_norms[row] + sq_norms[j] - 2.0 * dots[row, j]
+            else:
+                norms = max(q_norms[row] * sq_norms[j], 1e-30)
+                distance[j] = -dots[row, j] / np.sqrt(norms)
+        if exclude[row] >= 0:
+            distance[exclude[row]] = np.inf
+        threshold = np.partition(distance, k - 1)[k - 1]
+        taken = 0
+        for j in range(n_train):
+            if distance[j] < threshold:
+                out[row, taken] = j
+                taken += 1
+        for j in range(n_train):
+            if taken == k:
+                break
+            if distance[j] == threshold:
+                out[row, taken] = j
+                taken += 1
 
 
 @njit(cache=True, nogil=True)
