@@ -155,9 +155,7 @@ class BasketCorpus(TokenRows):
         lengths = np.diff(self.indptr)[baskets]
         indptr = np.zeros(len(baskets) + 1, dtype=np.int64)
         np.cumsum(lengths, out=indptr[1:])
-        rows = np.repeat(self.indptr[baskets], lengths) + (
-            np.arange(indptr[-1]) - np.repeat(indptr[:-1], lengths)
-        )
+        rows = concat_ranges(self.indptr[baskets], self.indptr[baskets + 1])
         indices = self.indices[rows]
         kept, customer = np.unique(self.basket_customer[baskets], return_inverse=True)
         return BasketCorpus(
@@ -372,3 +370,12 @@ def _numpy(values: Any) -> np.ndarray:
         if isinstance(values, pa.Array)
         else (values.to_numpy())
     )
+
+
+def concat_ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """Concatenation of ``arange(start, stop)`` for each pair (vectorized)."""
+    lengths = stops - starts
+    total = int(lengths.sum())
+    first = np.zeros(len(lengths), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=first[1:])
+    return np.arange(total, dtype=np.int64) + np.repeat(starts - first, lengths)

@@ -19,7 +19,7 @@ from numba import njit, prange
 from scipy.sparse import csr_matrix
 
 from customer2vec.config import require_choice, require_float, require_int
-from customer2vec.corpus.baskets import BasketCorpus
+from customer2vec.corpus.baskets import BasketCorpus, concat_ranges
 from customer2vec.data.ids import IdMap
 from customer2vec.errors import DataValidationError
 from customer2vec.models.ranking import RankingModel
@@ -399,15 +399,6 @@ def _tie_breaker(counts: np.ndarray, *, scale: float) -> np.ndarray:
     return (scale * counts / (counts.max(initial=0.0) + 1.0)).astype(np.float32)
 
 
-def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
-    """Concatenation of ``arange(start, stop)`` for each pair (vectorized)."""
-    lengths = stops - starts
-    total = int(lengths.sum())
-    first = np.zeros(len(lengths), dtype=np.int64)
-    np.cumsum(lengths[:-1], out=first[1:])
-    return np.arange(total, dtype=np.int64) + np.repeat(starts - first, lengths)
-
-
 def _profiles(
     corpus: BasketCorpus,
     customers: np.ndarray,
@@ -422,11 +413,11 @@ def _profiles(
     bounds = corpus.customer_indptr
     starts, stops = bounds[customers], bounds[customers + 1]
     n_per_customer = stops - starts
-    baskets = _ranges(starts, stops)
+    baskets = concat_ranges(starts, stops)
     n = np.repeat(n_per_customer, n_per_customer)
     position = baskets - np.repeat(starts, n_per_customer)
     lengths = corpus.indptr[baskets + 1] - corpus.indptr[baskets]
-    lines = _ranges(corpus.indptr[baskets], corpus.indptr[baskets + 1])
+    lines = concat_ranges(corpus.indptr[baskets], corpus.indptr[baskets + 1])
     basket_indptr = np.zeros(len(baskets) + 1, dtype=np.int64)
     np.cumsum(lengths, out=basket_indptr[1:])
     items = csr_matrix(

@@ -26,6 +26,7 @@ threshold, children, leaf value) and evaluated by a small numba kernel.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
@@ -34,7 +35,8 @@ from numba import njit, prange
 from scipy.sparse import csr_matrix
 
 from customer2vec.config import require_float, require_int
-from customer2vec.corpus.baskets import BasketCorpus
+from customer2vec.corpus.baskets import BasketCorpus, concat_ranges
+from customer2vec.corpus.matrix import customer_item_matrix
 from customer2vec.data.ids import IdMap
 from customer2vec.errors import ConfigError
 from customer2vec.models.ranking import RankingModel
@@ -193,12 +195,13 @@ class NextBasket(RankingModel):
         counts = corpus.item_counts.astype(np.float64)
         self.popularity_ = np.log1p(counts).astype(np.float32)
         # Repeat rate: of the customers who bought an item, the share who bought it again.
-        matrix = _customer_item_counts(corpus)
+        matrix = customer_item_matrix(corpus)
         buyers = np.bincount(matrix.indices, minlength=corpus.n_items)
         again = np.bincount(matrix.indices[matrix.data >= 2], minlength=corpus.n_items)
         self.repeat_rate_ = (again / np.maximum(buyers, 1)).astype(np.float32)
         self.recent_popularity_ = _recent_popularity(corpus)
-        self.neighbor_vectors_ = _decayed_vectors(corpus, np.arange(corpus.n_customers))
+        everyone = _lines_of(corpus, np.arange(corpus.n_customers))
+        self.neighbor_vectors_ = _decayed_vectors(everyone, corpus.n_items)
 
     def _fit_trees(self, features: np.ndarray, labels: np.ndarray) -> tuple[dict, float]:
         from sklearn.ensemble import HistGradientBoostingClassifier
@@ -254,8 +257,9 @@ class NextBasket(RankingModel):
         self, history: BasketCorpus, customers: np.ndarray, *, self_rows: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Candidate pairs ``(customer, item, batch row)`` and their feature matrix."""
-        repeat = _history_stats(history, customers)
-        vectors = _decayed_vectors(history, customers)
+        lines = _lines_of(history, customers)
+        repeat = _history_stats(lines, history.n_items)
+        vectors = _decayed_vectors(lines, history.n_items)
         neighbor_scores = _neighbor_scores(
             vectors, self.neighbor_vectors_, self_rows, self.n_neighbors
         )
@@ -270,7 +274,7 @@ class NextBasket(RankingModel):
         features[:n_repeat, FEATURES.index("gap")] = repeat["gap"]
         features[:n_repeat, FEATURES.index("in_last")] = repeat["gap"] == 0
         features[:, FEATURES.index("neighbors")] = _lookup(neighbor_scores, rows, items)
-        context = _recent_context(history, customers, self.item_unit_)
+        context = _recent_context(lines, self.item_unit_)
         features[:, FEATURES.index("embedding")] = np.einsum(
             "ij,ij->i", context[rows], self.item_unit_[items]
         )
@@ -334,52 +338,47 @@ class NextBasket(RankingModel):
 
 
 # -- features ------------------------------------------------------------------------------
-def _customer_item_counts(corpus: BasketCorpus) -> csr_matrix:
-    customer_of_line = np.repeat(corpus.basket_customer, np.diff(corpus.indptr))
-    matrix = csr_matrix(
-        (np.ones(corpus.n_lines, dtype=np.float32), (customer_of_line, corpus.indices)),
-        shape=(corpus.n_customers, corpus.n_items),
-    )
-    matrix.sum_duplicates()
-    return matrix
+@dataclass(frozen=True)
+class _Lines:
+    """The line items of some customers' histories, computed once per batch."""
+
+    row: np.ndarray  # batch row of each line
+    item: np.ndarray
+    age: np.ndarray  # baskets before the customer's last one (0 = last basket)
+    days: np.ndarray | None  # days before the customer's last basket; None untimed
+    n_baskets: np.ndarray  # per batch row
 
 
-def _lines_of(history: BasketCorpus, customers: np.ndarray):
-    """Per line of the given customers: batch row, item, and basket age (0 = last basket)."""
+def _lines_of(history: BasketCorpus, customers: np.ndarray) -> _Lines:
     starts = history.customer_indptr[customers]
     stops = history.customer_indptr[customers + 1]
     n_baskets = stops - starts
-    baskets = np.concatenate([np.arange(a, b) for a, b in zip(starts, stops, strict=True)])
-    basket_row = np.repeat(np.arange(len(customers)), n_baskets)
-    age = (np.repeat(stops, n_baskets) - 1 - baskets).astype(np.float32)
+    baskets = concat_ranges(starts, stops)
     sizes = np.diff(history.indptr)[baskets]
-    line_start = np.repeat(history.indptr[baskets], sizes)
-    offsets = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    items = history.indices[line_start + offsets]
-    return np.repeat(basket_row, sizes), items, np.repeat(age, sizes), n_baskets
+    age = (np.repeat(stops, n_baskets) - 1 - baskets).astype(np.float32)
+    days = None
+    if history.basket_time is not None:
+        time = history.basket_time.astype("datetime64[s]").astype(np.float64) / 86400.0
+        days = np.repeat(time[stops - 1], n_baskets) - time[baskets]
+        days = np.repeat(days.astype(np.float32), sizes)
+    return _Lines(
+        row=np.repeat(np.repeat(np.arange(len(customers)), n_baskets), sizes),
+        item=history.indices[concat_ranges(history.indptr[baskets], history.indptr[baskets + 1])],
+        age=np.repeat(age, sizes),
+        days=days,
+        n_baskets=n_baskets,
+    )
 
 
-def _days_back(history: BasketCorpus, customers: np.ndarray) -> np.ndarray | None:
-    """Per line (as :func:`_lines_of`): days before the customer's last basket, or None."""
-    if history.basket_time is None:
-        return None
-    starts = history.customer_indptr[customers]
-    stops = history.customer_indptr[customers + 1]
-    baskets = np.concatenate([np.arange(a, b) for a, b in zip(starts, stops, strict=True)])
-    days = history.basket_time.astype("datetime64[s]").astype(np.float64) / 86400.0
-    last = np.repeat(days[stops - 1], stops - starts)
-    return np.repeat((last - days[baskets]).astype(np.float32), np.diff(history.indptr)[baskets])
-
-
-def _history_stats(history: BasketCorpus, customers: np.ndarray) -> dict[str, np.ndarray]:
-    rows, items, age, n_baskets = _lines_of(history, customers)
-    keys = rows.astype(np.int64) * history.n_items + items
+def _history_stats(lines: _Lines, n_items: int) -> dict[str, np.ndarray]:
+    age, n_baskets = lines.age, lines.n_baskets
+    keys = lines.row.astype(np.int64) * n_items + lines.item
     unique, inverse = np.unique(keys, return_inverse=True)
     count = np.bincount(inverse).astype(np.float32)
     gap = np.full(len(unique), np.inf, dtype=np.float32)
     np.minimum.at(gap, inverse, age)
-    row = (unique // history.n_items).astype(np.int64)
-    days = _days_back(history, customers)
+    row = (unique // n_items).astype(np.int64)
+    days = lines.days
     days_gap = np.zeros(len(unique), dtype=np.float32)
     days_cycle = np.zeros(len(unique), dtype=np.float32)
     if days is not None:
@@ -393,7 +392,7 @@ def _history_stats(history: BasketCorpus, customers: np.ndarray) -> dict[str, np
         "days_gap": days_gap,
         "days_cycle": days_cycle.astype(np.float32),
         "row": row,
-        "item": (unique % history.n_items).astype(np.int64),
+        "item": (unique % n_items).astype(np.int64),
         "count": count,
         "share": count / n_baskets[row],
         "decayed_fast": np.bincount(inverse, weights=_FAST**age).astype(np.float32),
@@ -411,18 +410,17 @@ def _recent_popularity(corpus: BasketCorpus, days: float = 28.0) -> np.ndarray:
         recent = np.argsort(corpus.basket_sequence, kind="stable")[
             -max(1, corpus.n_baskets // 20) :
         ]
-    sizes = np.diff(corpus.indptr)[recent]
-    starts = np.repeat(corpus.indptr[recent], sizes)
-    offsets = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    counts = np.bincount(corpus.indices[starts + offsets], minlength=corpus.n_items)
+    lines = concat_ranges(corpus.indptr[recent], corpus.indptr[recent + 1])
+    counts = np.bincount(corpus.indices[lines], minlength=corpus.n_items)
     return np.log1p(counts).astype(np.float32)
 
 
-def _decayed_vectors(history: BasketCorpus, customers: np.ndarray) -> csr_matrix:
+def _decayed_vectors(lines: _Lines, n_items: int) -> csr_matrix:
     """Unit-length customer x item vectors of purchases decayed by basket age."""
-    rows, items, age, _ = _lines_of(history, customers)
     matrix = csr_matrix(
-        (_SLOW**age, (rows, items)), shape=(len(customers), history.n_items), dtype=np.float32
+        (_SLOW**lines.age, (lines.row, lines.item)),
+        shape=(len(lines.n_baskets), n_items),
+        dtype=np.float32,
     )
     matrix.sum_duplicates()
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
@@ -507,12 +505,11 @@ def _top_new(
     return np.concatenate(rows).astype(np.int64), np.concatenate(items).astype(np.int64)
 
 
-def _recent_context(history: BasketCorpus, customers: np.ndarray, unit: np.ndarray) -> np.ndarray:
+def _recent_context(lines: _Lines, unit: np.ndarray) -> np.ndarray:
     """Unit mean of the item vectors of each customer's last 3 baskets."""
-    rows, items, age, _ = _lines_of(history, customers)
-    recent = age < 3
-    context = np.zeros((len(customers), unit.shape[1]), dtype=np.float32)
-    np.add.at(context, rows[recent], unit[items[recent]])
+    recent = lines.age < 3
+    context = np.zeros((len(lines.n_baskets), unit.shape[1]), dtype=np.float32)
+    np.add.at(context, lines.row[recent], unit[lines.item[recent]])
     norms = np.linalg.norm(context, axis=1, keepdims=True)
     return context / np.maximum(norms, 1e-12)
 
