@@ -1,0 +1,130 @@
+"""The command group, error translation and output helpers shared by every command.
+
+Results go to stdout; logs, warnings and progress go to stderr. Bad input exits 1 with
+``error: <message>``; usage errors exit 2.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from customer2vec import __version__
+from customer2vec.errors import Customer2VecError, DataWarning
+
+log = logging.getLogger("customer2vec")
+
+
+class CliError(click.ClickException):
+    """Bad input: printed as ``error: <message>``, exit code 1."""
+
+    exit_code = 1
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+def translate_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn library errors into ``error:`` lines and DataWarnings into ``warning:`` lines."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DataWarning)
+            try:
+                return func(*args, **kwargs)
+            except Customer2VecError as err:
+                raise CliError(str(err)) from err
+            except OSError as err:
+                raise CliError(f"{err.strerror or err}: {err.filename or ''}".rstrip(": ")) from err
+            finally:
+                for item in caught:
+                    if issubclass(item.category, DataWarning):
+                        click.echo(f"warning: {item.message}", err=True)
+                    else:
+                        warnings.showwarning(
+                            item.message, item.category, item.filename, item.lineno
+                        )
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="customer2vec")
+@click.option("-q", "--quiet", is_flag=True, help="Only print results and errors.")
+def cli(quiet: bool) -> None:
+    """Product and customer embeddings from retail transactions.
+
+    Example: customer2vec ingest orders.csv --out data/shop --customer-col client --item-col sku
+    """
+    logging.basicConfig(
+        level=logging.WARNING if quiet else logging.INFO,
+        format="%(message)s",
+        stream=sys.stderr,
+        force=True,
+    )
+    logging.getLogger("numba").setLevel(logging.WARNING)
+
+
+def frame_records(frame: Any) -> list[dict[str, Any]]:
+    return json.loads(frame.to_json(orient="records"))
+
+
+def pd_notna(value: Any) -> bool:
+    import pandas as pd
+
+    return bool(pd.notna(value))
+
+
+def emit_rows(rows: list[tuple[str, Any]]) -> None:
+    """Print aligned ``key  value`` rows."""
+    width = max(len(k) for k, _ in rows)
+    click.echo("\n".join(f"{k.ljust(width)}  {v}" for k, v in rows))
+
+
+def emit_evaluation(table: Any, ks: list[int]) -> None:
+    """Print timings, then one block of metrics per cut-off."""
+    timings = table[["model", "customers", "fit_s", "score_s"]]
+    click.echo(timings.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
+    for k in dict.fromkeys(ks):
+        block = table[["model"]].copy()
+        for column in table.columns:
+            if column.endswith(f"@{k}"):
+                block[column.removesuffix(f"@{k}").removeprefix("recall_")] = table[column]
+        click.echo(f"\nat k = {k}")
+        click.echo(block.to_string(index=False, float_format=lambda x: f"{x:.4f}"))
+
+
+def emit_info(info: dict[str, Any], *, as_json: bool) -> None:
+    """Print a dataset summary as a table or as JSON."""
+    if as_json:
+        click.echo(json.dumps(info, indent=2, default=str))
+        return
+    rows = [("dataset", info["path"])]
+    for key in (
+        "rows_read",
+        "rows_kept",
+        "line_items",
+        "customers",
+        "baskets",
+        "items",
+        "catalogue_items",
+        "copurchase_items",
+        "copurchase_pairs",
+    ):
+        if info.get(key) is not None:
+            rows.append((key, f"{info[key]:,}"))
+    if info.get("first_timestamp"):
+        rows.append(("period", f"{info['first_timestamp']} .. {info['last_timestamp']}"))
+    rows.append(("basket order", str(info.get("order"))))
+    for reason, count in info.get("rows_dropped", {}).items():
+        rows.append((f"dropped: {reason}", f"{count:,}"))
+    rows.append(("tables", ", ".join(info.get("tables", []))))
+    emit_rows(rows)

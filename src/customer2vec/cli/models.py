@@ -1,0 +1,231 @@
+"""Model commands: train, similar, export, evaluate-items."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from customer2vec.cli._base import (
+    CliError,
+    cli,
+    emit_rows,
+    frame_records,
+    pd_notna,
+    translate_errors,
+)
+
+
+@cli.command()
+@click.argument("dataset", type=click.Path(path_type=Path))
+@click.option("--model", "model_name", help="Model: item2vec, als, copurchase, ...")
+@click.option(
+    "--out", required=True, type=click.Path(path_type=Path), help="Model directory to write."
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path),
+    help="TOML file: model, min_item_count, [params].",
+)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Model parameter, overriding --config (repeatable), e.g. n_factors=64.",
+)
+@click.option(
+    "--tune",
+    is_flag=True,
+    default=None,
+    help="Search parameters on a sample first (held-out last baskets), then refit.",
+)
+@click.option("--tune-trials", type=int, help="Parameter settings to try with --tune [12].")
+@click.option("--tune-sample", type=float, help="Share of customers to tune on [0.1].")
+@click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
+@click.option("--json", "as_json", is_flag=True, help="Print the model summary as JSON.")
+@translate_errors
+def train(
+    dataset: Path,
+    model_name: str | None,
+    out: Path,
+    config_file: Path | None,
+    params: tuple[str, ...],
+    tune: bool | None,
+    tune_trials: int | None,
+    tune_sample: float | None,
+    overwrite: bool,
+    as_json: bool,
+) -> None:
+    """Train a model on a dataset and save it to a model directory.
+
+    \b
+    Examples:
+      customer2vec train data/cj --model item2vec --out models/i2v
+      customer2vec train data/cj --model als --out models/als --param n_factors=128
+      customer2vec train data/cj --config item2vec.toml --out models/i2v
+      customer2vec train data/cj --model item2vec --tune --out models/i2v-tuned
+    """
+    from customer2vec.models import model_names
+    from customer2vec.models.training import parse_param, resolve_config, train_to_directory
+
+    config = resolve_config(
+        model_name,
+        config_file,
+        dict(parse_param(p) for p in params),
+        tune=tune,
+        tune_trials=tune_trials,
+        tune_sample=tune_sample,
+    )
+    if config["model"] not in model_names():
+        raise CliError(
+            f"unknown model {config['model']!r}; choose one of {', '.join(model_names())}."
+        )
+    model = train_to_directory(dataset, out, config, overwrite=overwrite)
+    summary = {
+        "model": model.name,
+        "out": str(out),
+        "params": model.get_params(),
+        **model.meta_["timings"],
+    }
+    for kind in ("item", "customer"):
+        vectors = getattr(model, f"{kind}_vectors_", None)
+        if vectors is not None:
+            summary[f"{kind}_vectors"] = [len(vectors), vectors.dim]
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, default=str))
+        return
+    emit_rows(
+        [
+            (k, v if not isinstance(v, list) else " x ".join(map(str, v)))
+            for k, v in summary.items()
+            if k != "params"
+        ]
+    )
+    hint = "similar {} ITEM" if hasattr(model, "item_vectors_") else "recommend {} CUSTOMER"
+    click.echo(f"\nNext: customer2vec {hint.format(out)}", err=True)
+
+
+@cli.command()
+@click.argument("model_dir", type=click.Path(path_type=Path))
+@click.argument("item")
+@click.option("-n", default=10, show_default=True, help="Neighbors to return.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@translate_errors
+def similar(model_dir: Path, item: str, n: int, as_json: bool) -> None:
+    """Show the N items most similar to ITEM, with names and attributes.
+
+    Example: customer2vec similar models/i2v 1082185 -n 5
+    """
+    from customer2vec.index.catalog import ItemCatalog, similar_items
+    from customer2vec.models import load_model
+
+    model = load_model(model_dir)
+    vectors = getattr(model, "item_vectors_", None)
+    if vectors is None:
+        raise CliError(f"model {model.name!r} has no item vectors.")
+    query, table = similar_items(vectors, ItemCatalog.load(model_dir), item, n=n)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {"item": frame_records(query)[0], "neighbors": frame_records(table)},
+                indent=2,
+                default=str,
+            )
+        )
+        return
+    described = ", ".join(str(v) for v in query.iloc[0].tolist()[1:] if pd_notna(v))
+    click.echo(f"items like {query.iloc[0, 0]}" + (f" ({described})" if described else ""))
+    click.echo(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+
+
+@cli.command()
+@click.argument("model_dir", type=click.Path(path_type=Path))
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="File to write.")
+@click.option(
+    "--what",
+    type=click.Choice(["items", "customers"]),
+    default="items",
+    show_default=True,
+    help="Which vectors.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["parquet", "word2vec"]),
+    default="parquet",
+    show_default=True,
+    help="parquet: id + list<float32> `vector`; word2vec: text.",
+)
+@translate_errors
+def export(model_dir: Path, out: Path, what: str, fmt: str) -> None:
+    """Export item or customer vectors to Parquet or word2vec text format.
+
+    \b
+    Examples:
+      customer2vec export models/i2v --out item_vectors.parquet
+      customer2vec export models/i2v --out vectors.txt --format word2vec
+      customer2vec export models/als --what customers --out customers.parquet
+    """
+    from customer2vec.index.export import export_embeddings
+    from customer2vec.models import load_model
+
+    model = load_model(model_dir)
+    vectors = getattr(model, f"{what[:-1]}_vectors_", None)
+    if vectors is None:
+        raise CliError(
+            f"model {model.name!r} has no {what[:-1]} vectors; "
+            f"train one that does (e.g. als, customer2vec)."
+        )
+    path = export_embeddings(vectors, out, fmt=fmt)
+    click.echo(f"wrote {len(vectors):,} {what} x {vectors.dim} dims to {path}")
+
+
+@cli.command("evaluate-items")
+@click.argument("model_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--by",
+    "attributes",
+    multiple=True,
+    help="Item attribute to judge (repeatable); default: every categorical one.",
+)
+@click.option("-k", default=10, show_default=True, help="Neighbors per item.")
+@click.option(
+    "--min-count",
+    default=20,
+    show_default=True,
+    help="Judge items bought at least this often (line items in the dataset).",
+)
+@click.option(
+    "--dataset",
+    type=click.Path(path_type=Path),
+    help="Dataset for counts and co-purchase lists; default: the training dataset.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@translate_errors
+def evaluate_items(
+    model_dir: Path,
+    attributes: tuple[str, ...],
+    k: int,
+    min_count: int,
+    dataset: Path | None,
+    as_json: bool,
+) -> None:
+    """Judge item vectors: neighbor purity and silhouette by attribute, co-purchase recall.
+
+    \b
+    Examples:
+      customer2vec evaluate-items models/i2v
+      customer2vec evaluate-items models/i2v --by department --by product_category -k 10
+    """
+    from customer2vec.evaluation.intrinsic import evaluate_model_items
+
+    table = evaluate_model_items(
+        model_dir, attributes=attributes or None, k=k, min_count=min_count, dataset=dataset
+    )
+    if as_json:
+        click.echo(table.to_json(orient="records", indent=2))
+    else:
+        click.echo(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))

@@ -1,0 +1,248 @@
+"""Using models: recommend, recommend-batch, evaluate, segment."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from customer2vec.cli._base import (
+    CliError,
+    cli,
+    emit_evaluation,
+    emit_rows,
+    frame_records,
+    translate_errors,
+)
+
+EXCLUDE_SEEN_HELP = (
+    "Leave out (or keep) items the customer bought before; default: the model's choice "
+    "(kept by next-basket models and baselines, left out by als, item2vec, customer2vec)."
+)
+
+
+@cli.command()
+@click.argument("model_dir", type=click.Path(path_type=Path))
+@click.argument("customer")
+@click.option("-n", default=10, show_default=True, help="Items to return.")
+@click.option("--exclude-seen/--include-seen", "exclude_seen", default=None, help=EXCLUDE_SEEN_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@translate_errors
+def recommend(
+    model_dir: Path, customer: str, n: int, exclude_seen: bool | None, as_json: bool
+) -> None:
+    """Show the top N items for CUSTOMER, with names and attributes.
+
+    The model must rank items (als, item2vec, customer2vec, next-basket, tifu-knn, ...); the
+    customer's history is rebuilt from the dataset the model was trained on.
+
+    \b
+    Examples:
+      customer2vec recommend models/als 1364 -n 5
+      customer2vec recommend models/tifu 1364 --include-seen --json
+    """
+    from customer2vec.index.recommend import Recommender
+
+    recommender = Recommender.load(model_dir)
+    hits = recommender.recommend(customer, n=n, exclude_seen=exclude_seen)
+    table = recommender.describe(hits)
+    customer_id = recommender.customer_id(customer)
+    if as_json:
+        document = {
+            "customer": customer_id,
+            "model": recommender.model.name,
+            "recommendations": frame_records(table),
+        }
+        click.echo(json.dumps(document, indent=2, default=str))
+        return
+    click.echo(f"top {n} items for customer {customer_id} ({recommender.model.name})")
+    if table.empty:
+        click.echo("(no items left to recommend)")
+        return
+    click.echo(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+
+
+@cli.command("recommend-batch")
+@click.argument("model_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Parquet file to write: customer_id, item_id, score, rank (1 = best).",
+)
+@click.option("-n", default=10, show_default=True, help="Items per customer.")
+@click.option(
+    "--customers",
+    "customers_file",
+    type=click.Path(path_type=Path),
+    help="Text file with one customer id per line; default: every customer of the dataset.",
+)
+@click.option("--exclude-seen/--include-seen", "exclude_seen", default=None, help=EXCLUDE_SEEN_HELP)
+@translate_errors
+def recommend_batch(
+    model_dir: Path, out: Path, n: int, customers_file: Path | None, exclude_seen: bool | None
+) -> None:
+    """Write the top N items of many customers to a Parquet file.
+
+    \b
+    Examples:
+      customer2vec recommend-batch models/als --out recs.parquet -n 20
+      customer2vec recommend-batch models/tifu --out recs.parquet --customers ids.txt
+    """
+    from customer2vec.index.recommend import Recommender, save_recommendations
+
+    customers = None
+    if customers_file is not None:
+        with open(customers_file, encoding="utf-8") as handle:
+            customers = [line.strip() for line in handle if line.strip()]
+        if not customers:
+            raise CliError(f"{customers_file} holds no customer ids (one per line).")
+    recommender = Recommender.load(model_dir)
+    table = recommender.recommend_many(customers, n=n, exclude_seen=exclude_seen)
+    save_recommendations(table, out)
+    click.echo(
+        f"wrote {len(table):,} recommendations for "
+        f"{table['customer_id'].nunique():,} customers (top {n}, {recommender.model.name}) "
+        f"to {out}",
+        err=True,
+    )
+
+
+@cli.command()
+@click.argument("dataset", type=click.Path(path_type=Path))
+@click.option(
+    "--protocol",
+    type=click.Choice(["last-basket", "time-split"]),
+    default="last-basket",
+    show_default=True,
+    help="Hold out each customer's last basket, or everything after a cutoff date.",
+)
+@click.option(
+    "--models",
+    "models",
+    default="popularity,top-frequency,tifu-knn,item-knn,als,next-basket",
+    show_default=True,
+    help="Comma-separated ranking models (default parameters).",
+)
+@click.option("-k", "ks", default="10,20", show_default=True, help="Comma-separated cut-offs.")
+@click.option(
+    "--min-baskets",
+    default=3,
+    show_default=True,
+    help="last-basket: evaluate customers with at least this many baskets.",
+)
+@click.option("--out", type=click.Path(path_type=Path), help="Also write the table as CSV.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (one record per model).")
+@translate_errors
+def evaluate(
+    dataset: Path,
+    protocol: str,
+    models: str,
+    ks: str,
+    min_baskets: int,
+    out: Path | None,
+    as_json: bool,
+) -> None:
+    """Compare ranking models on held-out next baskets (recall, ndcg, hit rate, ...).
+
+    Each model is fitted on the training part; metrics at each k: recall, ndcg, hit,
+    precision, recall of repeat and of new items, catalogue coverage; fit and score seconds.
+
+    \b
+    Examples:
+      customer2vec evaluate data/cj
+      customer2vec evaluate data/cj --models tifu-knn,als -k 10 --protocol time-split --json
+    """
+    from customer2vec.evaluation.runner import evaluate_dataset
+
+    names = [name.strip() for name in models.split(",") if name.strip()]
+    try:
+        cutoffs = [int(k) for k in ks.split(",") if k.strip()]
+    except ValueError as err:
+        raise click.BadParameter("use whole numbers separated by commas", param_hint="-k") from err
+    table = evaluate_dataset(dataset, protocol, names, cutoffs, min_baskets)
+    if out is not None:
+        table.to_csv(out, index=False)
+    if as_json:
+        click.echo(table.to_json(orient="records", indent=2))
+        return
+    emit_evaluation(table, cutoffs)
+
+
+@cli.command()
+@click.argument("model_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Folder for segments.parquet, profiles, curve and samples.",
+)
+@click.option(
+    "--k",
+    "k",
+    default="auto",
+    show_default=True,
+    help="Number of segments, or 'auto' (best silhouette over 2..12).",
+)
+@click.option(
+    "--what",
+    type=click.Choice(["customers", "items"]),
+    default="customers",
+    show_default=True,
+    help="Segment customers, or cluster products.",
+)
+@click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@translate_errors
+def segment(model_dir: Path, out: Path, k: str, what: str, overwrite: bool, as_json: bool) -> None:
+    """Find customer segments (or product clusters) with k-means on the model's vectors.
+
+    k is chosen by silhouette; each segment is profiled by what it buys more than everyone
+    else (lift by department/category), its most distinctive items and sample customers.
+    A baseline segmentation on hand-made category shares is shown beside it.
+
+    \b
+    Examples:
+      customer2vec segment models/als --out segments/als
+      customer2vec segment models/i2v --out clusters --what items --k 20
+    """
+    from customer2vec.analysis.segments import segment_model
+
+    if k != "auto" and not k.isdigit():
+        raise click.BadParameter("use 'auto' or a whole number", param_hint="--k")
+    report = segment_model(
+        model_dir, out, k=k if k == "auto" else int(k), what=what, overwrite=overwrite
+    )
+    seg = report.segmentation
+    if as_json:
+        click.echo((out / "summary.json").read_text())
+        return
+    rows = [("segments", f"{seg.k} {what} segments, silhouette {seg.silhouette:.3f}")]
+    if report.vectors_from:
+        rows.append(("vectors", report.vectors_from))
+    if report.baseline:
+        rows.append(
+            (
+                "baseline",
+                f"k-means on {report.baseline['features']}: k="
+                f"{report.baseline['k']}, silhouette "
+                f"{report.baseline['silhouette']:.3f}",
+            )
+        )
+    rows.append(("written to", str(out)))
+    if report.plot:
+        rows.append(("plot", f"{report.plot} (silhouette by k; open in a browser)"))
+    emit_rows(rows)
+    click.echo("\nsilhouette by k")
+    best = max(seg.curve["silhouette"].max(), 1e-9)
+    for _, row in seg.curve.iterrows():
+        bar = "#" * max(round(40 * max(row["silhouette"], 0) / best), 0)
+        mark = "  <- chosen" if row["k"] == seg.k else ""
+        click.echo(f"  k={int(row['k']):>3} {row['silhouette']:6.3f} {bar}{mark}")
+    if not report.profiles.empty:
+        click.echo("\nwhat each segment buys more than everyone else (lift)")
+        click.echo(report.profiles.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
+    if not report.samples.empty:
+        click.echo("\nsample customers")
+        click.echo(report.samples.to_string(index=False, max_colwidth=90))
