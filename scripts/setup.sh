@@ -27,9 +27,9 @@ if [[ "$(cat .venv/.setup-stamp 2>/dev/null)" != *"$want"* ]]; then
   echo "setup: installing customer2vec${group:+ and $group tools} into .venv" >&2
   .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade "pip>=25.1"
   if [[ "$group" == dev ]]; then
-    .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[demo,viz]" --group dev
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[demo,viz,serve]" --group dev
   else
-    .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[demo,viz]"
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[demo,viz,serve]"
   fi
   # A dev install also satisfies a plain run, so remember both.
   { echo "$want"; [[ "$group" == dev ]] && echo "${want%-dev}-run"; } > .venv/.setup-stamp
