@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -379,3 +380,31 @@ def concat_ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
     first = np.zeros(len(lengths), dtype=np.int64)
     np.cumsum(lengths[:-1], out=first[1:])
     return np.arange(total, dtype=np.int64) + np.repeat(starts - first, lengths)
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class BasketsWithTables:
+    """Baskets plus the dataset's side tables, for models that learn from attributes or labels.
+
+    ``items`` is the whole catalogue (``item_id`` first, then attributes), including items
+    never sold, so that cold-start models can place them; ``customers`` is the customer table
+    (``customer_id`` first, then attributes and labels). Either is ``None`` when the dataset
+    has no such table. Align rows with ``baskets.item_ids`` / ``baskets.customer_ids``.
+    """
+
+    baskets: BasketCorpus
+    items: pd.DataFrame | None
+    customers: pd.DataFrame | None
+
+    def __repr__(self) -> str:
+        tables = [name for name in ("items", "customers") if getattr(self, name) is not None]
+        return f"BasketsWithTables({self.baskets!r}, tables={tables})"
+
+
+def build_baskets_with_tables(dataset: Dataset, *, min_item_count: int = 1) -> BasketsWithTables:
+    """Baskets of ``dataset`` with its ``items`` and ``customers`` tables (when present)."""
+    return BasketsWithTables(
+        baskets=build_baskets(dataset, min_item_count=min_item_count),
+        items=dataset.read("items") if dataset.has("items") else None,
+        customers=dataset.read("customers") if dataset.has("customers") else None,
+    )

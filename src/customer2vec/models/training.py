@@ -138,11 +138,13 @@ def train(dataset: Dataset, config: Mapping[str, Any]) -> Model:
 
 
 def build_corpus(dataset: Dataset, kind: str, *, min_item_count: int = 1) -> Any:
-    """The corpus of ``kind`` (``"baskets"`` or ``"copurchase"``) for ``dataset``."""
-    from customer2vec.corpus import build_baskets
+    """The corpus of ``kind`` (``"baskets"``, ``"baskets+tables"``, ``"copurchase"``)."""
+    from customer2vec.corpus import build_baskets, build_baskets_with_tables
 
     if kind == "baskets":
         return build_baskets(dataset, min_item_count=min_item_count)
+    if kind == "baskets+tables":
+        return build_baskets_with_tables(dataset, min_item_count=min_item_count)
     if kind == "copurchase":
         from customer2vec.corpus.copurchase import build_copurchase
 
