@@ -278,6 +278,31 @@ class TIFUKNN(_Baseline):
         _add_into(own, out)
         return out
 
+    def components(
+        self, history: BasketCorpus, customers: np.ndarray
+    ) -> tuple[csr_matrix, csr_matrix]:
+        """The two parts of the score, sparse: own vectors and the neighbors' mean vectors.
+
+        ``score = alpha * own + (1 - alpha) * neighbors``; models that learn their own blend
+        (``next-basket``) use the parts as features.
+        """
+        customers = self._start(history, customers)
+        own = self._vectors(history, customers)
+        trained = self.customer_ids_.to_internal(
+            history.customer_ids.external[customers], on_unknown="missing"
+        )
+        n_train = self.customer_profiles_.shape[0]
+        block = max(1, _BLOCK_FLOATS // max(n_train, 1))
+        parts = [
+            self._neighbors(own[start : start + block], trained[start : start + block])
+            @ self.customer_profiles_
+            for start in range(0, len(customers), block)
+        ]
+        from scipy.sparse import vstack
+
+        neighbors = csr_matrix(vstack(parts), dtype=np.float32) if parts else own[:0]
+        return _canonical(own), _canonical(neighbors)
+
     def _neighbors(self, queries: csr_matrix, trained: np.ndarray) -> csr_matrix:
         """Queries x training customers: ``1 / k`` on each query's ``k`` nearest customers."""
         n_train = self.customer_profiles_.shape[0]

@@ -10,8 +10,10 @@ keeps both signals and lets the data weigh them:
    ``n_explore`` items their nearest customers buy most that they never bought (explore).
 2. **Features** for each (customer, item): purchase count and share of baskets,
    frequency decayed by basket age at two rates, baskets since the last purchase, whether
-   it was in the last basket, the neighbors' decayed frequency, the cosine between the
-   item's vector and the customer's recent baskets (item2vec trained inside ``fit``),
+   it was in the last basket, the neighbors' decayed frequency, TIFU-KNN's two parts (the
+   customer's grouped temporal frequency and their Euclidean neighbors' mean), the cosine
+   between the item's vector and the customer's recent baskets (item2vec trained inside
+   ``fit``; off by default),
    item popularity and repeat rate, and the customer's number of baskets and basket size.
 3. **Weights from a validation split inside fit**: each customer's last training basket
    is held out, features come from the baskets before it, and gradient-boosted trees
@@ -39,6 +41,7 @@ from customer2vec.corpus.baskets import BasketCorpus, concat_ranges
 from customer2vec.corpus.matrix import customer_item_matrix
 from customer2vec.data.ids import IdMap
 from customer2vec.errors import ConfigError
+from customer2vec.models.baselines import TIFUKNN
 from customer2vec.models.ranking import RankingModel
 
 log = logging.getLogger(__name__)
@@ -61,6 +64,8 @@ FEATURES = (
     "days_gap",
     "days_cycle",
     "recent_popularity",
+    "tifu_own",
+    "tifu_neighbors",
 )
 _NODE_FIELDS = ("feature", "threshold", "left", "right", "value", "is_leaf")
 _TREE_FIELDS = (*_NODE_FIELDS, "roots")
@@ -202,6 +207,9 @@ class NextBasket(RankingModel):
         self.recent_popularity_ = _recent_popularity(corpus)
         everyone = _lines_of(corpus, np.arange(corpus.n_customers))
         self.neighbor_vectors_ = _decayed_vectors(everyone, corpus.n_items)
+        # TIFU-KNN's two parts (own temporal frequency, neighbors' mean) enter as features,
+        # so the trees start from the strongest baseline's signal and learn its blend.
+        self.tifu_ = TIFUKNN().fit(corpus)
 
     def _fit_trees(self, features: np.ndarray, labels: np.ndarray) -> tuple[dict, float]:
         from sklearn.ensemble import HistGradientBoostingClassifier
@@ -231,7 +239,7 @@ class NextBasket(RankingModel):
         return _export_trees(trees), float(np.ravel(trees._baseline_prediction)[0])
 
     def _fitted_attributes(self) -> tuple[str, ...]:
-        return ("trees_", "item_ids_", "customer_ids_", "neighbor_vectors_", "item_unit_")
+        return ("trees_", "item_ids_", "customer_ids_", "neighbor_vectors_", "item_unit_", "tifu_")
 
     # -- scoring ---------------------------------------------------------------------------
     def score(self, history: BasketCorpus, customers: np.ndarray) -> np.ndarray:
@@ -299,6 +307,9 @@ class NextBasket(RankingModel):
         # Distinct items over line items: low for customers who buy the same things again.
         distinct = np.bincount(repeat["row"], minlength=len(customers))
         features[:, FEATURES.index("novelty")] = (distinct / np.maximum(lines, 1))[rows]
+        own, neighbors = self.tifu_.components(history, customers)
+        features[:, FEATURES.index("tifu_own")] = _lookup(_sorted_csr(own), rows, items)
+        features[:, FEATURES.index("tifu_neighbors")] = _lookup(_sorted_csr(neighbors), rows, items)
         pairs = np.column_stack([customers[rows], items, rows]).astype(np.int64)
         return pairs, features
 
@@ -310,6 +321,8 @@ class NextBasket(RankingModel):
         self.customer_ids_.save(directory, "customer_ids")
         for name in ("popularity_", "repeat_rate_", "recent_popularity_", "item_unit_"):
             np.save(directory / f"{name[:-1]}.npy", getattr(self, name), allow_pickle=False)
+        (directory / "tifu").mkdir()
+        self.tifu_._save_state(directory / "tifu")
         matrix = self.neighbor_vectors_
         for part in ("data", "indices", "indptr"):
             np.save(directory / f"neighbors_{part}.npy", getattr(matrix, part), allow_pickle=False)
@@ -331,6 +344,8 @@ class NextBasket(RankingModel):
         self.repeat_rate_ = load("repeat_rate")
         self.recent_popularity_ = load("recent_popularity")
         self.item_unit_ = load("item_unit")
+        self.tifu_ = TIFUKNN()
+        self.tifu_._load_state(directory / "tifu", {}, mmap=mmap)
         parts = [load(f"neighbors_{part}") for part in ("data", "indices", "indptr")]
         self.neighbor_vectors_ = csr_matrix(
             tuple(parts), shape=(state["n_customers"], len(self.item_ids_))
