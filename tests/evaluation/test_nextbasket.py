@@ -15,6 +15,7 @@ from customer2vec.evaluation.nextbasket import (
     check_no_leak,
     evaluate_models,
     rank_metrics,
+    sample_targets,
     split_last_basket,
     split_time,
     top_items,
@@ -95,6 +96,20 @@ def test_split_last_basket_holds_out_each_long_history_s_last_basket(small):
     assert [targets.items(t).tolist() for t in range(2)] == [[0, 3], [0, 2]]
     assert targets.train_baskets.tolist() == [0, 1, 3, 4, 5, 6, 7]
     assert train.customer_ids.external.tolist() == ["a", "b", "c"]
+
+
+def test_sample_targets_keeps_whole_target_baskets(small):
+    train, targets = split_last_basket(small, min_baskets=2)
+    one = sample_targets(targets, 1, random_state=3)
+    assert one.n_customers == 1
+    (t,) = np.flatnonzero(targets.customer_ids == one.customer_ids[0])
+    assert one.items(0).tolist() == targets.items(t).tolist()
+    assert one.customers.tolist() == [targets.customers[t]]
+    assert one.baskets.tolist() == [targets.baskets[t]]
+    check_split(small, train, one)
+    assert sample_targets(targets, 99) is targets
+    with pytest.raises(ConfigError):
+        sample_targets(targets, 0)
 
 
 def test_split_last_basket_refuses_bad_settings(small):

@@ -132,6 +132,11 @@ def recommend_batch(
     show_default=True,
     help="last-basket: evaluate customers with at least this many baskets.",
 )
+@click.option(
+    "--sample",
+    type=click.IntRange(min=1),
+    help="Score at most N evaluated customers (random, seeded); all customers still train.",
+)
 @click.option("--out", type=click.Path(path_type=Path), help="Also write the table as CSV.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (one record per model).")
 @translate_errors
@@ -141,6 +146,7 @@ def evaluate(
     models: str,
     ks: str,
     min_baskets: int,
+    sample: int | None,
     out: Path | None,
     as_json: bool,
 ) -> None:
@@ -153,6 +159,7 @@ def evaluate(
     Examples:
       customer2vec evaluate data/cj
       customer2vec evaluate data/cj --models tifu-knn,als -k 10 --protocol time-split --json
+      customer2vec evaluate data/big --sample 5000
     """
     from customer2vec.evaluation.runner import evaluate_dataset
 
@@ -161,7 +168,7 @@ def evaluate(
         cutoffs = [int(k) for k in ks.split(",") if k.strip()]
     except ValueError as err:
         raise click.BadParameter("use whole numbers separated by commas", param_hint="-k") from err
-    table = evaluate_dataset(dataset, protocol, names, cutoffs, min_baskets)
+    table = evaluate_dataset(dataset, protocol, names, cutoffs, min_baskets, sample=sample)
     if out is not None:
         table.to_csv(out, index=False)
     if as_json:

@@ -24,7 +24,7 @@ from scipy.sparse import csr_matrix
 from tqdm import tqdm
 
 from customer2vec.config import require_float, require_int
-from customer2vec.corpus.baskets import BasketCorpus
+from customer2vec.corpus.baskets import BasketCorpus, concat_ranges
 from customer2vec.corpus.matrix import customer_item_matrix
 from customer2vec.errors import DataValidationError
 from customer2vec.models.ranking import RankingModel
@@ -197,6 +197,30 @@ def _finish(
         train_baskets=train_baskets.astype(np.int64),
     )
     return train, targets
+
+
+def sample_targets(targets: Targets, n: int, *, random_state: int = 0) -> Targets:
+    """At most ``n`` of the targets, drawn at random (seeded); all of them when fewer.
+
+    Training is unchanged (every customer still informs the models); only the number of
+    customers scored shrinks, which bounds evaluation time on large datasets.
+    """
+    require_int(n, "sample", minimum=1)
+    if n >= targets.n_customers:
+        return targets
+    chosen = np.sort(
+        np.random.default_rng(random_state).choice(targets.n_customers, n, replace=False)
+    )
+    starts, stops = targets.indptr[chosen], targets.indptr[chosen + 1]
+    indptr = np.concatenate([[0], np.cumsum(stops - starts)]).astype(targets.indptr.dtype)
+    return Targets(
+        customers=targets.customers[chosen],
+        customer_ids=targets.customer_ids[chosen],
+        indptr=indptr,
+        indices=targets.indices[concat_ranges(starts, stops)],
+        baskets=targets.baskets[chosen],
+        train_baskets=targets.train_baskets,
+    )
 
 
 def check_no_leak(targets: Targets) -> None:

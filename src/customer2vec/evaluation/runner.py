@@ -37,6 +37,7 @@ def evaluate_dataset(
     ks: Sequence[int] = (10, 20),
     min_baskets: int = 3,
     *,
+    sample: int | None = None,
     progress: bool = True,
 ) -> pd.DataFrame:
     """Fit each named model (default parameters) on the training part and score its ranking.
@@ -55,6 +56,9 @@ def evaluate_dataset(
         Metric cut-offs.
     min_baskets
         ``"last-basket"`` only: fewest baskets of an evaluated customer.
+    sample
+        Score at most this many evaluated customers, drawn at random (seeded); every
+        customer still trains the models. ``None`` scores them all.
     progress
         Progress bars on stderr.
 
@@ -70,7 +74,12 @@ def evaluate_dataset(
     DataValidationError
         If the dataset cannot be split by the protocol.
     """
-    from customer2vec.evaluation.nextbasket import evaluate_models, split_last_basket, split_time
+    from customer2vec.evaluation.nextbasket import (
+        evaluate_models,
+        sample_targets,
+        split_last_basket,
+        split_time,
+    )
 
     require_choice(protocol, "protocol", PROTOCOLS)
     names = list(dict.fromkeys(models))
@@ -92,6 +101,8 @@ def evaluate_dataset(
         train, targets = split_last_basket(corpus, min_baskets=min_baskets)
     else:
         train, targets = split_time(corpus)
+    if sample is not None:
+        targets = sample_targets(targets, sample)
     log.info(
         "evaluating %d models on %d customers (%s, %d training baskets)",
         len(instances),
