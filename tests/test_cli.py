@@ -99,12 +99,25 @@ def test_module_entry_point_runs():
 
 @pytest.mark.slow
 def test_demo_ingests_the_complete_journey_from_the_package(runner, tmp_path):
+    import pandas as pd
+
     result = runner.invoke(cli, ["-q", "demo", "--out", str(tmp_path / "demo")])
     assert result.exit_code == 0, result.output
     assert "1,469,307" in result.stdout
     assert (tmp_path / "demo" / "completejourney" / "dataset.json").is_file()
     assert (tmp_path / "demo" / "segments" / "customer2vec" / "silhouette.html").is_file()
     assert "customer segments (customer2vec vectors)" in result.stdout
+    evaluation = pd.read_csv(tmp_path / "demo" / "evaluation.csv")
+    assert {"tifu-knn", "next-basket"} <= set(evaluation["model"])
+    assert evaluation.set_index("model").loc["tifu-knn", "recall@10"] > 0.1
+    assert "next-basket evaluation" in result.stdout
+    report = tmp_path / "demo" / "report.html"
+    page = report.read_text(encoding="utf-8")
+    for section in ("item-map", "quality", "segment-map", "profiles", "evaluation"):
+        assert f'<section id="{section}">' in page, section
+    assert f"report: {report}" in result.stdout
+    models = tmp_path / "demo" / "models"
+    assert f"customer2vec serve {models / 'customer2vec'} --segments" in result.stdout
 
 
 @pytest.fixture
@@ -329,6 +342,11 @@ def test_evaluate_baselines_on_the_tribes(runner, tmp_path, tribes_dataset):
     result = runner.invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert "at k = 10" in result.stdout and "at k = 20" in result.stdout
+
+    result = runner.invoke(cli, [*args, "--sample", "7", "--json"])
+    assert result.exit_code == 0, result.output
+    assert all(row["customers"] == 7 for row in json.loads(result.stdout))
+    assert runner.invoke(cli, [*args, "--sample", "0"]).exit_code == 2
 
     for extra, message in [
         (["--models", "copurchase"], "error: model 'copurchase' cannot rank items"),

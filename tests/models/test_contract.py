@@ -25,6 +25,31 @@ FAST = {
     "tifu-knn": {},
     "item-knn": {},
     "next-basket": {},
+    "attr2vec": {"n_factors": 16, "n_threads": 1},
+    "gru": {"n_factors": 16, "n_epochs": 30, "learning_rate": 0.05, "n_threads": 1},
+    "candidate-gen": {
+        "n_factors": 16,
+        "n_hidden": 32,
+        "n_epochs": 30,
+        "learning_rate": 0.02,
+        "n_threads": 1,
+    },
+    "autoencoder": {
+        "n_factors": 8,
+        "n_hidden": 0,
+        "n_epochs": 60,
+        "batch_size": 8,
+        "learning_rate": 0.01,
+        "n_threads": 1,
+    },
+    "guided": {
+        "n_factors": 8,
+        "n_epochs": 30,
+        "batch_size": 8,
+        "learning_rate": 0.05,
+        "n_threads": 1,
+    },
+    "node2vec": {"n_factors": 16, "walk_length": 20, "n_threads": 1},
 }
 
 

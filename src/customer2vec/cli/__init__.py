@@ -4,7 +4,14 @@ Results go to stdout; logs, warnings and progress go to stderr. Bad input exits 
 ``error: <message>``; usage errors exit 2. Each submodule registers its commands on ``cli``.
 """
 
-from customer2vec.cli import data, models, use  # noqa: F401  (registers the commands)
+from customer2vec.cli import (  # noqa: F401  (registers the commands)
+    data,
+    events,
+    models,
+    report,
+    serve,
+    use,
+)
 from customer2vec.cli._base import CliError, cli, translate_errors
 
 __all__ = ["CliError", "cli", "translate_errors"]

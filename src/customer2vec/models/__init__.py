@@ -20,6 +20,12 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "top-frequency": ("customer2vec.models.baselines", "TopFrequency"),
     "tifu-knn": ("customer2vec.models.baselines", "TIFUKNN"),
     "item-knn": ("customer2vec.models.baselines", "ItemKNN"),
+    "attr2vec": ("customer2vec.models.attr2vec", "Attr2Vec"),
+    "gru": ("customer2vec.models.gru", "GRU"),
+    "candidate-gen": ("customer2vec.models.candidate_gen", "CandidateGen"),
+    "autoencoder": ("customer2vec.models.autoencoder", "Autoencoder"),
+    "guided": ("customer2vec.models.guided", "Guided"),
+    "node2vec": ("customer2vec.models.node2vec", "Node2Vec"),
 }
 
 
