@@ -1,6 +1,6 @@
 """2-D maps of item vectors on The Complete Journey: which projection, how fast, how faithful.
 
-    python bench/projection.py                      # ours + openTSNE defaults + UMAP
+    python bench/projection.py                      # ours + openTSNE defaults + UMAP + PCA
     python bench/projection.py --methods ours --n-items 50000
     python bench/projection.py --methods sklearn --n-items 10000   # slow: Barnes-Hut
 
@@ -9,11 +9,13 @@ defaults into bench/out/item2vec_default). Timed: wall and CPU seconds of the pr
 alone, on `--threads` threads. Faithfulness: share of each item's 10 nearest neighbors on
 the map with the same department / product_category (compare with the same share in the
 64-d space, printed as "original"), and the 2-D silhouette by department.
+UMAP needs `pip install umap-learn` (not a dependency); without it that row is skipped.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import resource
@@ -136,6 +138,9 @@ def main() -> None:
         }
     ]
     for method in args.methods.split(","):
+        if method == "umap" and importlib.util.find_spec("umap") is None:
+            print("  umap skipped: pip install umap-learn", file=sys.stderr)
+            continue
         print(f"  {method} on {len(unit):,} items ...", file=sys.stderr, flush=True)
         done = subprocess.run(
             [

@@ -10,7 +10,8 @@ Every model is fitted once, with its defaults, on the training part of the last-
   evaluate` does), with personal top-frequency and TIFU-KNN (and ALS) in the same run. The
   GRU and candidate-gen rank bought items too (`repeats = True`); the rows "... new only"
   score the same fitted models with every item the household bought removed, which is what
-  `repeats = False` would recommend;
+  `repeats = False` would recommend. "no repeat term" rows train with `repeat_aware=False`
+  (customer vector . item vector + bias alone);
 - item vectors: share of an item's 10 nearest neighbors in its product_category / department
   (items bought >= 20 times, as bench/item_embeddings.py), with item2vec in the same run;
 - customer vectors: 5-fold ROC AUC of "redeemed a coupon" and "kids in household" (labels as
@@ -95,7 +96,9 @@ def main() -> None:
         models["item2vec"] = create_model("item2vec")
         models["customer2vec"] = create_model("customer2vec")
     models["gru"] = create_model("gru")
+    models["gru, no repeat term"] = create_model("gru", repeat_aware=False)
     models["candidate-gen"] = create_model("candidate-gen")
+    models["candidate-gen, no repeat term"] = create_model("candidate-gen", repeat_aware=False)
     models["candidate-gen + demographics"] = WithTables(
         create_model("candidate-gen", features=DEMOGRAPHICS), items.reset_index(), customers
     )

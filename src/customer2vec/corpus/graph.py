@@ -19,10 +19,11 @@ Three builders:
   fewer baskets (noise, which PMI overrates) and keeps the graph sparse: on The Complete
   Journey (68K items, 156K baskets) the 12M co-bought pairs shrink to 2.2M with
   ``min_count=2``, over 33K items. ``max_degree`` keeps only each item's heaviest edges
-  (the union of those lists, so the graph stays symmetric). Measured there with node2vec's
-  defaults (share of a frequent item's 10 nearest neighbors in its product category):
-  cosine 0.251, count 0.233, ppmi 0.219; ``min_count=1`` (11.9M edges) 0.182 with count;
-  ``max_degree=50`` (0.6M edges) 0.249 with cosine.
+  (the union of those lists, so the graph stays symmetric): a k-nearest-neighbor graph,
+  which walks better. Measured there with node2vec (share of a frequent item's 10 nearest
+  neighbors in its product category, skip-gram window 2): cosine 0.250 with every pair,
+  0.278 with ``max_degree=10`` (183K edges); count 0.233 and PPMI 0.219 with every pair;
+  ``min_count=1`` (11.9M edges, count, window 5) 0.182.
 * :func:`copurchase_graph` from "frequently bought together" lists: an edge per listed
   pair, weighted uniformly or by ``1 / rank``; a pair listed both ways adds up.
 * :func:`read_edges` from a CSV or Parquet edge list (``source, target[, weight]``) of any

@@ -275,7 +275,9 @@ class CandidateGen(EmbeddingModel, RankingModel):
         """Input item vectors, the ReLU tower, softmax weights and biases."""
         net = torch.nn.Module()
         net.item_in = torch.nn.EmbeddingBag(n_items, self.n_factors, mode="sum", sparse=True)
-        torch.nn.init.normal_(net.item_in.weight, std=0.1)
+        # Unit-variance input vectors: a random projection of the items from the start, so
+        # customers differ before the vectors learn (at 0.1, every state looked the same).
+        torch.nn.init.normal_(net.item_in.weight, std=1.0)
         layers: list[Any] = []
         width = self.n_factors + _width(self.feature_spec_)
         for _ in range(self.n_layers):

@@ -233,7 +233,9 @@ class GRU(EmbeddingModel, RankingModel):
         """Input item vectors (mean per basket), the GRU, output item vectors and biases."""
         net = torch.nn.Module()
         net.item_in = torch.nn.EmbeddingBag(n_items, self.n_factors, mode="mean", sparse=True)
-        torch.nn.init.normal_(net.item_in.weight, std=0.1)
+        # Unit-variance input vectors: a random projection of the items from the start, so
+        # customers differ before the vectors learn (at 0.1, every state looked the same).
+        torch.nn.init.normal_(net.item_in.weight, std=1.0)
         net.gru = torch.nn.GRU(self.n_factors, self.n_factors, batch_first=True)
         net.item_out = torch.nn.Embedding(n_items, self.n_factors, sparse=True)
         torch.nn.init.normal_(net.item_out.weight, std=0.01)
