@@ -7,20 +7,20 @@ e.g. payments between customers). Walks come from ``corpus.walks.node2vec_walks`
 (numba, parallel, rejection-sampled second-order steps); the skip-gram is the SGNS kernel
 of item2vec in its window mode (``models._sgns``), so each walk is read as a sentence.
 
-Defaults, measured on The Complete Journey (share of the 10 nearest neighbors of the
-13K items bought >= 20 times in their product category, neighbors among those items;
-item2vec's defaults: 0.365). Item graph: cosine weights, pairs sharing at least 2 baskets
-(``min_count``), each item's 10 heaviest edges (``max_degree=10``): 0.288. Keeping every
-pair (2.2M edges instead of 0.18M) gives 0.250, 5 or 20 edges 0.264 and 0.277 (window 2);
-count weights 0.236 and PPMI 0.216 (window 2). The derived co-purchase lists
-(``graph="copurchase"``, each item's 10 best partners by the same cosine) are about the
-same graph. Skip-gram window 5 (2: 0.278, 3: 0.283, 10: 0.285 for twice the time),
+Defaults, measured on The Complete Journey (share of the 10 nearest neighbors of the 13K
+items bought >= 20 times in their product category, neighbors among those items; item2vec's
+defaults: 0.365). Item graph: cosine weights, pairs sharing at least 2 baskets
+(``min_count``), each item's 10 heaviest edges (``max_degree=10``): 0.288. At window 2, 10
+edges give 0.278, every pair (2.2M edges instead of 0.18M) 0.250, 5 edges 0.264, 20 edges
+0.267 (0.277 at window 5); count weights 0.236 and PPMI 0.216. The derived co-purchase lists
+(``graph="copurchase"``, each item's 10 best partners by the same cosine) are about the same
+graph. Skip-gram window 5 (2: 0.278, 3: 0.283, 10: 0.285 for twice the time),
 ``learning_rate=0.1`` as item2vec (0.025, word2vec's default, lost 0.04 in a first
 comparison). ``p = q = 1``: ``q=0.5`` gives 0.290 and ``q=2`` 0.286, within noise, and
 first-order walks skip the second-order test. No subsampling (``sample=0``; 1e-3 changed
-nothing, and would discard most of a small graph's walks). 10 walks of 40 nodes per item
-and one epoch: twice the walks or three epochs added about 0.01 for two or three times
-the training time.
+nothing, and would discard most of a small graph's walks). 10 walks of 40 nodes per item and
+one epoch: twice the walks or three epochs added about 0.01 for two or three times the
+training time.
 """
 
 from __future__ import annotations
