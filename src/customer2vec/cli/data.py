@@ -197,8 +197,7 @@ def demo(out: Path) -> None:
     compares how often the item models' nearest neighbors share a department or category,
     shows the neighbors of the best-selling products, segments the customers, compares
     next-basket recommenders on each household's last basket, and writes an HTML report
-    (item and segment maps, profiles, evaluation). It uses about 370 CPU seconds: a few
-    minutes on 2 idle cores.
+    (item and segment maps, profiles, evaluation). About 7 minutes on 2 shared cores.
 
     Example: customer2vec demo --out demo-output
     """
