@@ -357,3 +357,24 @@ def test_evaluate_baselines_on_the_tribes(runner, tmp_path, tribes_dataset):
         assert result.exit_code == 1, result.output
         assert result.stderr.startswith(message)
     assert runner.invoke(cli, ["evaluate", str(tribes_dataset), "-k", "ten"]).exit_code == 2
+
+
+def test_library_warnings_are_passed_on_once_and_data_warnings_become_lines(capsys):
+    # A regression: re-showing a caught warning inside `catch_warnings(record=True)`
+    # appended it to the list being walked, and the command never returned.
+    import warnings
+
+    from customer2vec.cli._base import translate_errors
+    from customer2vec.errors import DataWarning
+
+    @translate_errors
+    def command() -> str:
+        warnings.warn("from a library", UserWarning, stacklevel=1)
+        warnings.warn("3 rows dropped", DataWarning, stacklevel=1)
+        return "done"
+
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        assert command() == "done"
+    assert [str(w.message) for w in shown] == ["from a library"]
+    assert "warning: 3 rows dropped" in capsys.readouterr().err

@@ -36,22 +36,21 @@ def translate_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", DataWarning)
-            try:
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", DataWarning)
                 return func(*args, **kwargs)
-            except Customer2VecError as err:
-                raise CliError(str(err)) from err
-            except OSError as err:
-                raise CliError(f"{err.strerror or err}: {err.filename or ''}".rstrip(": ")) from err
-            finally:
-                for item in caught:
-                    if issubclass(item.category, DataWarning):
-                        click.echo(f"warning: {item.message}", err=True)
-                    else:
-                        warnings.showwarning(
-                            item.message, item.category, item.filename, item.lineno
-                        )
+        except Customer2VecError as err:
+            raise CliError(str(err)) from err
+        except OSError as err:
+            raise CliError(f"{err.strerror or err}: {err.filename or ''}".rstrip(": ")) from err
+        finally:
+            # Outside the `with`: inside it, showwarning appends to `caught` (endless loop).
+            for item in caught:
+                if issubclass(item.category, DataWarning):
+                    click.echo(f"warning: {item.message}", err=True)
+                else:
+                    warnings.showwarning(item.message, item.category, item.filename, item.lineno)
 
     return wrapper
 
