@@ -80,7 +80,7 @@ def test_feature_encoding_one_hot_standardized_and_missing(hidden_taste):
             "income": [10.0, 30.0, np.nan, 20.0],
         }
     )
-    spec = _feature_spec(table, None, CandidateGen(max_categories=1))
+    spec = _feature_spec(table, None, max_categories=1)
     assert spec[0] == {"column": "age", "kind": "categorical", "levels": ["25-34"]}
     encoded = _encode_features(table, spec)
     # age: 25-34 | other | missing; income: standardized | missing

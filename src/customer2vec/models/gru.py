@@ -65,6 +65,12 @@ class GRU(EmbeddingModel, RankingModel):
     way as a training customer). It is a next-basket model (``repeats = True``): items the
     customer bought before stay in the ranking.
 
+    Defaults, on The Complete Journey's last-basket split (``bench/sequence_models.py``):
+    recall@10 0.142 with the repeat term and 0.085-0.092 without. ``learning_rate=0.02``
+    with ``batch_size=32`` (760 steps) keeps that recall and lifts the item vectors' category
+    purity@10 from 0.018 (0.005, batch 128) to 0.063; they stay far below item2vec's: a
+    next-basket softmax over 2,469 households gives each item few updates.
+
     Parameters
     ----------
     n_factors
@@ -104,10 +110,10 @@ class GRU(EmbeddingModel, RankingModel):
         n_factors: int = 64,
         max_baskets: int = 50,
         n_epochs: int = 10,
-        batch_size: int = 128,
+        batch_size: int = 32,
         n_negatives: int = 1024,
         ns_exponent: float = 0.75,
-        learning_rate: float = 0.005,
+        learning_rate: float = 0.02,
         repeat_aware: bool = True,
         repeat_decay: float = 0.9,
         n_threads: int = 1,
