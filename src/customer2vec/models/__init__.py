@@ -24,6 +24,7 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "gru": ("customer2vec.models.gru", "GRU"),
     "candidate-gen": ("customer2vec.models.candidate_gen", "CandidateGen"),
     "autoencoder": ("customer2vec.models.autoencoder", "Autoencoder"),
+    "guided": ("customer2vec.models.guided", "Guided"),
     "node2vec": ("customer2vec.models.node2vec", "Node2Vec"),
 }
 
