@@ -38,6 +38,17 @@ def test_fixed_k_and_bad_k(three_groups):
         kmeans_by_silhouette(vectors, ids, k="many")
 
 
+def test_k_never_exceeds_the_distinct_vectors():
+    import warnings
+
+    vectors = np.repeat(np.eye(3, 8), 20, axis=0)  # 60 customers, 3 distinct vectors
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # k-means warns when k > distinct points
+        seg = kmeans_by_silhouette(vectors, [f"c{i}" for i in range(60)])
+    assert seg.k == 3
+    assert list(seg.curve["k"]) == [2, 3]
+
+
 def test_profile_names_what_a_segment_buys_more_than_everyone():
     # items 0,1 are dairy; 2,3 are bakery; customers 0-1 buy dairy, 2-3 bakery.
     counts = csr_matrix(np.array([[3, 1, 0, 0], [2, 2, 0, 1], [0, 0, 4, 1], [1, 0, 2, 2]]))

@@ -56,7 +56,9 @@ def kmeans_by_silhouette(
     data = _unit(vectors) if normalize else np.asarray(vectors, dtype=np.float32)
     n = data.shape[0]
     if k == "auto":
-        candidates = [c for c in k_range if 2 <= c < n]
+        # No more clusters than distinct rows (k-means would warn and repeat points).
+        distinct = len(np.unique(np.ascontiguousarray(data).view(f"V{4 * data.shape[1]}")))
+        candidates = [c for c in k_range if 2 <= c < n and c <= distinct]
     elif isinstance(k, int) and not isinstance(k, bool):
         candidates = [require_int(k, "k", minimum=2, maximum=max(n - 1, 2))]
     else:
