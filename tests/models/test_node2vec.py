@@ -122,6 +122,9 @@ def test_items_without_edges_get_no_vector_and_score_minus_infinity(tmp_path):
     scores = model.score(baskets, np.array([0, 1]))
     z = baskets.item_ids.index("z")
     assert np.isneginf(scores[:, z]).all() and np.isfinite(np.delete(scores, z, axis=1)).all()
+    # The recommender takes the whole history (z included) and never offers z.
+    recs = Recommender(model, baskets).recommend("c0", n=5, exclude_seen=False)
+    assert sorted(recs.ids) == ["a", "b", "c"]
 
 
 def test_save_load_keeps_graph_stats(tribes, tmp_path):

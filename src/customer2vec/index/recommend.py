@@ -70,7 +70,7 @@ class Recommender:
     ) -> None:
         _check_ranking(model)
         model.check_fitted()
-        items = _model_items(model)
+        items = None if model.maps_history_items else _model_items(model)
         if items is not None and not np.array_equal(items.external, history.item_ids.external):
             raise DataValidationError(
                 f"the history's items do not match the {model.name} model's ({len(items)} items "

@@ -103,6 +103,8 @@ class Node2Vec(EmbeddingModel, RankingModel):
 
     name = "node2vec"
     repeats = False
+    # Only items with an edge have vectors: `score` maps any history onto them.
+    maps_history_items = True
 
     def __init__(
         self,

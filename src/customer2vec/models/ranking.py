@@ -27,6 +27,9 @@ class RankingModel(Model):
     #: next-basket models (most of a grocery basket is repeat purchases); False for
     #: discovery-style recommenders.
     repeats: ClassVar[bool] = True
+    #: Whether :meth:`score` accepts a history on any item vocabulary (it maps the
+    #: history's item ids to its own vectors; items it has none for score ``-inf``).
+    maps_history_items: ClassVar[bool] = False
 
     @abstractmethod
     def score(self, history: BasketCorpus, customers: np.ndarray) -> np.ndarray:
