@@ -47,6 +47,8 @@ def test_k_never_exceeds_the_distinct_vectors():
         seg = kmeans_by_silhouette(vectors, [f"c{i}" for i in range(60)])
     assert seg.k == 3
     assert list(seg.curve["k"]) == [2, 3]
+    with pytest.raises(ConfigError, match="hold 1 distinct value"):
+        kmeans_by_silhouette(np.ones((10, 4)), list(range(10)))
 
 
 def test_profile_names_what_a_segment_buys_more_than_everyone():

@@ -64,6 +64,11 @@ def kmeans_by_silhouette(
     else:
         raise ConfigError(f"`k` must be 'auto' or an int >= 2; got {k!r}.")
     if not candidates:
+        if k == "auto" and n >= 3:
+            raise ConfigError(
+                f"the {n} vectors hold {distinct} distinct value(s); segmenting needs at "
+                "least 2. Train the model on more varied data."
+            )
         raise ConfigError(f"need at least 3 rows to segment; got {n}.")
     rng = np.random.default_rng(random_state)
     sample = rng.choice(n, size=min(sample_size, n), replace=False)
