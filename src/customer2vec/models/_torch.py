@@ -8,14 +8,17 @@ built from the saved parameters.
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy.sparse import csr_matrix
+from tqdm import tqdm
 
-from customer2vec.errors import MissingDependencyError
+from customer2vec.config import require_float, require_int
+from customer2vec.errors import ConfigError, MissingDependencyError
 
 WEIGHTS_DIR = "weights"
 
@@ -195,6 +198,90 @@ def decayed_counts(
     )
     matrix.sum_duplicates()
     return matrix.astype(np.float32)
+
+
+def check_softmax_training(model: Any) -> None:
+    """Validate the training parameters the sampled-softmax sequence models share."""
+    require_int(model.n_epochs, "n_epochs", minimum=1)
+    require_int(model.batch_size, "batch_size", minimum=1)
+    require_int(model.n_negatives, "n_negatives", minimum=1)
+    require_float(model.ns_exponent, "ns_exponent", minimum=0.0, maximum=1.0)
+    require_float(model.learning_rate, "learning_rate", minimum=1e-6, maximum=1.0)
+    if not isinstance(model.repeat_aware, bool):
+        raise ConfigError(f"`repeat_aware` must be a bool; got {model.repeat_aware!r}.")
+    require_float(model.repeat_decay, "repeat_decay", minimum=0.0, maximum=1.0)
+    require_int(model.n_threads, "n_threads", minimum=0)
+    if model.random_state is not None:
+        require_int(model.random_state, "random_state", minimum=0)
+
+
+def add_item_output(
+    torch: Any,
+    module: Any,
+    n_items: int,
+    dim: int,
+    item_counts: np.ndarray | None,
+    *,
+    repeat_aware: bool,
+) -> None:
+    """Give ``module`` the softmax's output item vectors (``item_out``, small at the start),
+    biases at the items' log popularity (``item_bias``) and, with ``repeat_aware``, the
+    repeat term (:func:`add_repeat_gate`)."""
+    module.item_out = torch.nn.Embedding(n_items, dim, sparse=True)
+    torch.nn.init.normal_(module.item_out.weight, std=0.01)
+    prior = np.zeros(n_items, np.float32) if item_counts is None else log_prior(item_counts)
+    module.item_bias = torch.nn.Parameter(torch.from_numpy(prior))
+    if repeat_aware:
+        add_repeat_gate(torch, module, dim, n_items)
+
+
+def basket_targets(torch: Any, corpus: Any, targets: np.ndarray) -> tuple[Any, Any]:
+    """The items of baskets ``targets`` and, for each, its position in ``targets``."""
+    from customer2vec.corpus.baskets import concat_ranges
+
+    lo, hi = corpus.indptr[targets], corpus.indptr[targets + 1]
+    items = torch.from_numpy(corpus.indices[concat_ranges(lo, hi)].astype(np.int64))
+    owners = torch.from_numpy(np.repeat(np.arange(len(targets)), hi - lo))
+    return items, owners
+
+
+def label_loss(torch: Any, head: Any, vectors: Any, labels: Any) -> Any | None:
+    """Mean logistic loss of ``head(vectors)`` on the rows whose label is known (not NaN);
+    None when no row has one."""
+    known = ~torch.isnan(labels)
+    if not bool(known.any()):
+        return None
+    logit = head(vectors[known]).squeeze(1)
+    return torch.nn.functional.binary_cross_entropy_with_logits(logit, labels[known])
+
+
+def train_batches(
+    torch: Any,
+    optimizer: Any,
+    n_rows: int,
+    batch_size: int,
+    n_epochs: int,
+    generator: Any,
+    batch_loss: Callable[[np.ndarray], Any],
+    *,
+    desc: str,
+) -> None:
+    """Adam-style epochs: rows shuffled each epoch, ``batch_loss(rows)`` per batch, one step.
+
+    The bar shows each epoch's mean loss per row.
+    """
+    bar = tqdm(range(n_epochs), desc=desc, unit="epoch", file=sys.stderr, disable=None)
+    for _ in bar:
+        order = torch.randperm(n_rows, generator=generator).numpy()
+        total = 0.0
+        for start in range(0, n_rows, batch_size):
+            rows = order[start : start + batch_size]
+            loss = batch_loss(rows)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += float(loss.detach()) * len(rows)
+        bar.set_postfix(loss=f"{total / n_rows:.4f}")
 
 
 def add_repeat_gate(torch: Any, module: Any, dim: int, n_items: int) -> None:

@@ -23,13 +23,11 @@ the reconstruction alone. See ``models._labels`` for how a column becomes a labe
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
 import numpy as np
 from scipy.sparse import csr_matrix, diags
-from tqdm import tqdm
 
 from customer2vec.config import require_choice, require_float, require_int
 from customer2vec.corpus.baskets import BasketCorpus, BasketsWithTables
@@ -49,11 +47,13 @@ from customer2vec.models._labels import (
 from customer2vec.models._scoring import check_customers, customer_counts
 from customer2vec.models._torch import (
     import_torch,
+    label_loss,
     load_weights,
     log_prior,
     save_weights,
     seed_and_threads,
     sparse_mm,
+    train_batches,
 )
 from customer2vec.models.base import EmbeddingModel
 from customer2vec.models.ranking import RankingModel
@@ -234,39 +234,31 @@ class Autoencoder(EmbeddingModel, RankingModel):
             net.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay, fused=True
         )
         label_tensor = None if labels is None else torch.from_numpy(labels)
-        n = inputs.shape[0]
         keep = 1.0 - self.dropout
-        bar = tqdm(
-            range(self.n_epochs), desc=self.name, unit="epoch", file=sys.stderr, disable=None
+
+        def batch_loss(rows: np.ndarray) -> Any:
+            part = inputs[rows]
+            if self.dropout > 0:
+                mask = torch.rand(part.nnz, generator=generator).numpy() < keep
+                part = csr_matrix((part.data * mask / keep, part.indices, part.indptr), part.shape)
+            z = net.encode(part)
+            loss = _reconstruction_loss(torch, z, net.decoder, targets[rows])
+            if label_tensor is not None and self.label_weight > 0:
+                guide = label_loss(torch, net.head, z, label_tensor[rows])
+                if guide is not None:
+                    loss = loss + self.label_weight * guide
+            return loss
+
+        train_batches(
+            torch,
+            optimizer,
+            inputs.shape[0],
+            self.batch_size,
+            self.n_epochs,
+            generator,
+            batch_loss,
+            desc=self.name,
         )
-        for _ in bar:
-            order = torch.randperm(n, generator=generator).numpy()
-            total = 0.0
-            for start in range(0, n, self.batch_size):
-                rows = order[start : start + self.batch_size]
-                part = inputs[rows]
-                if self.dropout > 0:
-                    mask = torch.rand(part.nnz, generator=generator).numpy() < keep
-                    part = csr_matrix(
-                        (part.data * mask / keep, part.indices, part.indptr), part.shape
-                    )
-                z = net.encode(part)
-                loss = _reconstruction_loss(torch, z, net.decoder, targets[rows])
-                if label_tensor is not None and self.label_weight > 0:
-                    y = label_tensor[rows]
-                    known = ~torch.isnan(y)
-                    if bool(known.any()):
-                        logit = net.head(z[known]).squeeze(1)
-                        loss = (
-                            loss
-                            + self.label_weight
-                            * torch.nn.functional.binary_cross_entropy_with_logits(logit, y[known])
-                        )
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                total += float(loss.detach()) * len(rows)
-            bar.set_postfix(loss=f"{total / n:.4f}")
         net.eval()
 
     # -- encoding and scoring ------------------------------------------------------------

@@ -40,13 +40,14 @@ from customer2vec.models._scoring import check_customers
 from customer2vec.models._torch import (
     SampledSoftmax,
     SparseAwareAdam,
-    add_repeat_gate,
+    add_item_output,
     add_repeat_scores,
     bag_rows,
+    basket_targets,
+    check_softmax_training,
     decayed_counts,
     import_torch,
     load_weights,
-    log_prior,
     output_scores,
     repeat_extra,
     save_weights,
@@ -183,17 +184,7 @@ class CandidateGen(EmbeddingModel, RankingModel):
             )
         require_int(self.max_categories, "max_categories", minimum=1)
         require_int(self.n_positions, "n_positions", minimum=1)
-        require_int(self.n_epochs, "n_epochs", minimum=1)
-        require_int(self.batch_size, "batch_size", minimum=1)
-        require_int(self.n_negatives, "n_negatives", minimum=1)
-        require_float(self.ns_exponent, "ns_exponent", minimum=0.0, maximum=1.0)
-        require_float(self.learning_rate, "learning_rate", minimum=1e-6, maximum=1.0)
-        if not isinstance(self.repeat_aware, bool):
-            raise ConfigError(f"`repeat_aware` must be a bool; got {self.repeat_aware!r}.")
-        require_float(self.repeat_decay, "repeat_decay", minimum=0.0, maximum=1.0)
-        require_int(self.n_threads, "n_threads", minimum=0)
-        if self.random_state is not None:
-            require_int(self.random_state, "random_state", minimum=0)
+        check_softmax_training(self)
 
     # -- training ------------------------------------------------------------------------
     def fit(self, corpus: BasketsWithTables | BasketCorpus) -> Self:
@@ -295,12 +286,9 @@ class CandidateGen(EmbeddingModel, RankingModel):
             width = self.n_hidden
         layers.append(torch.nn.Linear(width, self.n_factors))
         net.tower = torch.nn.Sequential(*layers)
-        net.item_out = torch.nn.Embedding(n_items, self.n_factors, sparse=True)
-        torch.nn.init.normal_(net.item_out.weight, std=0.01)
-        prior = np.zeros(n_items, np.float32) if item_counts is None else log_prior(item_counts)
-        net.item_bias = torch.nn.Parameter(torch.from_numpy(prior))
-        if self.repeat_aware:
-            add_repeat_gate(torch, net, self.n_factors, n_items)
+        add_item_output(
+            torch, net, n_items, self.n_factors, item_counts, repeat_aware=self.repeat_aware
+        )
         return net
 
     def _loss(
@@ -316,9 +304,7 @@ class CandidateGen(EmbeddingModel, RankingModel):
         """Sampled-softmax loss of predicting basket ``stops[k]`` from ``[starts[k], stops[k])``."""
         lines = _lines(baskets, starts, stops)
         users = self._forward(torch, net, lines, features)
-        lo, hi = baskets.indptr[stops], baskets.indptr[stops + 1]
-        items = torch.from_numpy(baskets.indices[concat_ranges(lo, hi)].astype(np.int64))
-        owners = torch.from_numpy(np.repeat(np.arange(len(stops)), hi - lo))
+        items, owners = basket_targets(torch, baskets, stops)
         extra = None
         if self.repeat_aware:
             counts = self._counts(lines, len(stops), baskets.n_items)

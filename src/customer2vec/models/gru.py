@@ -29,7 +29,7 @@ from typing import Any, Self
 import numpy as np
 from tqdm import tqdm
 
-from customer2vec.config import require_float, require_int
+from customer2vec.config import require_int
 from customer2vec.corpus.baskets import BasketCorpus, concat_ranges
 from customer2vec.errors import ConfigError, DataValidationError
 from customer2vec.index.embeddings import Embeddings
@@ -37,13 +37,14 @@ from customer2vec.models._scoring import check_customers
 from customer2vec.models._torch import (
     SampledSoftmax,
     SparseAwareAdam,
-    add_repeat_gate,
+    add_item_output,
     add_repeat_scores,
     bag_rows,
+    basket_targets,
+    check_softmax_training,
     decayed_counts,
     import_torch,
     load_weights,
-    log_prior,
     output_scores,
     repeat_extra,
     save_weights,
@@ -134,17 +135,7 @@ class GRU(EmbeddingModel, RankingModel):
     def _check_params(self) -> None:
         require_int(self.n_factors, "n_factors", minimum=1)
         require_int(self.max_baskets, "max_baskets", minimum=1)
-        require_int(self.n_epochs, "n_epochs", minimum=1)
-        require_int(self.batch_size, "batch_size", minimum=1)
-        require_int(self.n_negatives, "n_negatives", minimum=1)
-        require_float(self.ns_exponent, "ns_exponent", minimum=0.0, maximum=1.0)
-        require_float(self.learning_rate, "learning_rate", minimum=1e-6, maximum=1.0)
-        if not isinstance(self.repeat_aware, bool):
-            raise ConfigError(f"`repeat_aware` must be a bool; got {self.repeat_aware!r}.")
-        require_float(self.repeat_decay, "repeat_decay", minimum=0.0, maximum=1.0)
-        require_int(self.n_threads, "n_threads", minimum=0)
-        if self.random_state is not None:
-            require_int(self.random_state, "random_state", minimum=0)
+        check_softmax_training(self)
 
     # -- training ------------------------------------------------------------------------
     def fit(self, corpus: BasketCorpus) -> Self:
@@ -243,12 +234,9 @@ class GRU(EmbeddingModel, RankingModel):
         # customers differ before the vectors learn (at 0.1, every state looked the same).
         torch.nn.init.normal_(net.item_in.weight, std=1.0)
         net.gru = torch.nn.GRU(self.n_factors, self.n_factors, batch_first=True)
-        net.item_out = torch.nn.Embedding(n_items, self.n_factors, sparse=True)
-        torch.nn.init.normal_(net.item_out.weight, std=0.01)
-        prior = np.zeros(n_items, np.float32) if item_counts is None else log_prior(item_counts)
-        net.item_bias = torch.nn.Parameter(torch.from_numpy(prior))
-        if self.repeat_aware:
-            add_repeat_gate(torch, net, self.n_factors, n_items)
+        add_item_output(
+            torch, net, n_items, self.n_factors, item_counts, repeat_aware=self.repeat_aware
+        )
         return net
 
     def _window_loss(
@@ -267,9 +255,7 @@ class GRU(EmbeddingModel, RankingModel):
         source = np.ones(len(baskets), dtype=bool)
         source[np.cumsum(stops - starts) - 1] = False
         targets = baskets[source] + 1
-        lo, hi = corpus.indptr[targets], corpus.indptr[targets + 1]
-        items = torch.from_numpy(corpus.indices[concat_ranges(lo, hi)].astype(np.int64))
-        owners = torch.from_numpy(np.repeat(np.arange(len(targets)), hi - lo))
+        items, owners = basket_targets(torch, corpus, targets)
         users = states[torch.from_numpy(slot[source])]
         extra = None
         if self.repeat_aware:

@@ -32,13 +32,11 @@ them empty in the customers table) and score on those, as the tests and the benc
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
 import numpy as np
 from scipy.sparse import csr_matrix
-from tqdm import tqdm
 
 from customer2vec.config import require_choice, require_float, require_int
 from customer2vec.corpus.baskets import BasketCorpus, BasketsWithTables
@@ -51,11 +49,13 @@ from customer2vec.models._sgns import item_embeddings, train_sgns
 from customer2vec.models._torch import (
     SampledSoftmax,
     import_torch,
+    label_loss,
     load_weights,
     log_prior,
     save_weights,
     seed_and_threads,
     sparse_mm,
+    train_batches,
 )
 from customer2vec.models.base import EmbeddingModel
 from customer2vec.models.ranking import RankingModel
@@ -215,49 +215,45 @@ class Guided(EmbeddingModel, RankingModel):
         net.train()
         optimizer = torch.optim.Adam(net.parameters(), lr=self.learning_rate, fused=True)
         label_tensor = None if labels is None else torch.from_numpy(labels)
-        guide = label_tensor is not None and self.label_weight > 0
-        n = baskets.n_customers
-        bar = tqdm(
-            range(self.n_epochs), desc=self.name, unit="epoch", file=sys.stderr, disable=None
-        )
-        for _ in bar:
-            order = torch.randperm(n, generator=generator).numpy()
-            total = 0.0
-            for start in range(0, n, self.batch_size):
-                rows = np.sort(order[start : start + self.batch_size])
-                part = bags[rows]
-                users = sparse_mm(part, net.items)
-                owners, positives = _bag_samples(part, self.n_samples, rng)
-                loss = softmax.loss(
-                    users,
-                    torch.from_numpy(owners),
-                    torch.from_numpy(positives),
+
+        def batch_loss(batch: np.ndarray) -> Any:
+            rows = np.sort(batch)
+            part = bags[rows]
+            users = sparse_mm(part, net.items)
+            owners, positives = _bag_samples(part, self.n_samples, rng)
+            loss = softmax.loss(
+                users,
+                torch.from_numpy(owners),
+                torch.from_numpy(positives),
+                net.output,
+                net.output_bias,
+            )
+            centers, mates = _basket_pairs(baskets, rows, self.n_samples * len(rows), rng)
+            if len(centers):
+                unique, inverse = np.unique(centers, return_inverse=True)
+                loss = loss + softmax.loss(
+                    net.items[torch.from_numpy(unique)],
+                    torch.from_numpy(inverse.astype(np.int64)),
+                    torch.from_numpy(mates),
                     net.output,
                     net.output_bias,
                 )
-                centers, mates = _basket_pairs(baskets, rows, self.n_samples * len(rows), rng)
-                if len(centers):
-                    unique, inverse = np.unique(centers, return_inverse=True)
-                    loss = loss + softmax.loss(
-                        net.items[torch.from_numpy(unique)],
-                        torch.from_numpy(inverse.astype(np.int64)),
-                        torch.from_numpy(mates),
-                        net.output,
-                        net.output_bias,
-                    )
-                if guide:
-                    y = label_tensor[rows]
-                    known = ~torch.isnan(y)
-                    if bool(known.any()):
-                        logit = net.head(users[known]).squeeze(1)
-                        loss = loss + self.label_weight * (
-                            torch.nn.functional.binary_cross_entropy_with_logits(logit, y[known])
-                        )
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                total += float(loss.detach()) * len(rows)
-            bar.set_postfix(loss=f"{total / n:.4f}")
+            if label_tensor is not None and self.label_weight > 0:
+                guide = label_loss(torch, net.head, users, label_tensor[rows])
+                if guide is not None:
+                    loss = loss + self.label_weight * guide
+            return loss
+
+        train_batches(
+            torch,
+            optimizer,
+            baskets.n_customers,
+            self.batch_size,
+            self.n_epochs,
+            generator,
+            batch_loss,
+            desc=self.name,
+        )
         net.eval()
 
     # -- vectors and scoring -------------------------------------------------------------
