@@ -6,9 +6,15 @@ import numpy as np
 import pytest
 
 from customer2vec.corpus import build_baskets
-from customer2vec.errors import ConfigError, NotFittedError
+from customer2vec.errors import ConfigError, DataValidationError, NotFittedError
 from customer2vec.models import load_model
-from customer2vec.models.next_basket import NextBasket, _export_trees, _predict
+from customer2vec.models.next_basket import (
+    NextBasket,
+    _export_trees,
+    _history_stats,
+    _lines_of,
+    _predict,
+)
 
 
 @pytest.fixture
@@ -82,6 +88,44 @@ def test_refit_is_deterministic_and_checks(staples):
         NextBasket().score(staples, np.arange(3))
     with pytest.raises(ConfigError, match="n_neighbors"):
         NextBasket(n_neighbors=0).fit(staples)
+    with pytest.raises(ConfigError, match="size_power"):
+        NextBasket(size_power=-1).fit(staples)
+
+
+def test_basket_size_features_share_each_basket_over_its_items(tmp_path):
+    """One customer: a solo trip for milk, then a 4-item shop. Recall divides hits by the
+    basket's size, so each purchase counts 1/size, decayed by basket age."""
+    import pandas as pd
+
+    from customer2vec.data.ingest import ingest
+
+    rows = [("c", 1, "milk", "2024-01-01")] + [
+        ("c", 2, item, "2024-01-08") for item in ("milk", "eggs", "tea", "jam")
+    ]
+    frame = pd.DataFrame(rows, columns=["customer_id", "basket_id", "item_id", "timestamp"])
+    frame.to_csv(tmp_path / "trips.csv", index=False)
+    corpus = build_baskets(ingest([tmp_path / "trips.csv"], tmp_path / "trips"))
+    stats = _history_stats(_lines_of(corpus, np.array([0])), corpus.n_items)
+    names = corpus.item_ids.external[stats["item"]]
+    by_item = {name: k for k, name in enumerate(names)}
+    milk, eggs = by_item["milk"], by_item["eggs"]
+    # The solo trip is one basket old (decay 0.9 slow, 0.6 fast), the shop is the last one.
+    assert stats["per_size_slow"][milk] == pytest.approx(0.9 / 1 + 1 / 4)
+    assert stats["per_size_fast"][milk] == pytest.approx(0.6 / 1 + 1 / 4)
+    assert stats["per_size_slow"][eggs] == pytest.approx(1 / 4)
+    assert stats["small_baskets"][milk] == 1
+    assert stats["small_baskets"][eggs] == 0
+
+
+def test_a_model_saved_with_other_features_asks_for_retraining(staples, tmp_path):
+    import json
+
+    NextBasket(n_neighbors=5, max_iter=5).fit(staples).save(tmp_path / "nb")
+    document = json.loads((tmp_path / "nb" / "model.json").read_text())
+    document["state"]["features"] = document["state"]["features"][:-4]
+    (tmp_path / "nb" / "model.json").write_text(json.dumps(document))
+    with pytest.raises(DataValidationError, match="Train it again"):
+        load_model(tmp_path / "nb")
 
 
 def test_single_basket_customers_are_refused(tmp_path):
