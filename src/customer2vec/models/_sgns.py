@@ -139,6 +139,75 @@ def _step(v, neu1e, syn1, t, label, lr, dim, update_out=True):
                 neu1e[j] += g * syn1[t, j]
 
 
+@njit(inline="always")
+def _context(kept, m, p, q, sample, state):
+    """The next context of position ``p`` among ``kept[:m]``: with ``sample``, a random
+    other position; else position ``q`` (skipping ``p``). Returns (item, next q, state)."""
+    if sample:
+        state = _xorshift(state)
+        o = _bounded(state * _MULT, m - 1)
+        if o >= p:
+            o += 1
+        return kept[o], q, state
+    if q == p:
+        q += 1
+    return kept[q], q + 1, state
+
+
+@njit(inline="always")
+def _targets(positive, avoid, negative, alias_prob, alias_idx, tgt, lab, nt, state):
+    """Append ``positive`` and its negatives (never ``positive`` or ``avoid``) to ``tgt``."""
+    n_alias = alias_prob.shape[0]
+    tgt[nt] = positive
+    lab[nt] = 1.0
+    nt += 1
+    for _ in range(negative):
+        state = _xorshift(state)
+        r = state * _MULT
+        slot = _bounded(r, n_alias)
+        neg = slot if np.uint32(r) < alias_prob[slot] else alias_idx[slot]
+        if neg == positive or neg == avoid:  # noqa: SIM109 (plain compares for numba)
+            continue
+        tgt[nt] = neg
+        lab[nt] = 0.0
+        nt += 1
+    return nt, state
+
+
+@njit(inline="always")
+def _apply(v, neu1e, syn1, tgt, lab, nt, lr, dim, update_out):
+    """Run the SGNS steps of ``tgt[:nt]``, prefetching output rows a few steps ahead."""
+    for j in range(dim):
+        neu1e[j] = 0.0
+    for t in range(min(_PREFETCH_DIST, nt)):
+        _prefetch_row(syn1, tgt[t])
+    for t in range(nt):
+        if t + _PREFETCH_DIST < nt:
+            _prefetch_row(syn1, tgt[t + _PREFETCH_DIST])
+        _step(v, neu1e, syn1, tgt[t], lab[t], lr, dim, update_out)
+
+
+@njit(inline="always")
+def _train_row(syn0, row, v, neu1e, syn1, tgt, lab, nt, lr, dim, next_row):
+    """SGNS steps of input row ``syn0[row]`` against ``tgt[:nt]``; the row moves after.
+
+    ``next_row`` (-1 for none) is the input row the caller trains next, prefetched now.
+    """
+    for t in range(min(_PREFETCH_DIST, nt)):
+        _prefetch_row(syn1, tgt[t])
+    if next_row >= 0:
+        _prefetch_row(syn0, next_row)
+    for j in range(dim):
+        neu1e[j] = 0.0
+        v[j] = syn0[row, j]
+    for t in range(nt):
+        if t + _PREFETCH_DIST < nt:
+            _prefetch_row(syn1, tgt[t + _PREFETCH_DIST])
+        _step(v, neu1e, syn1, tgt[t], lab[t], lr, dim, True)
+    for j in range(dim):
+        syn0[row, j] += neu1e[j]
+
+
 @njit(nogil=True, fastmath=True, cache=True)
 def _train_shard(
     indptr,
@@ -165,7 +234,6 @@ def _train_shard(
     that drives the linear learning-rate decay.
     """
     dim = syn0.shape[1]
-    n_alias = alias_prob.shape[0]
     state = np.uint64(state)
     max_len = 1
     for b in range(baskets.shape[0]):
@@ -219,43 +287,12 @@ def _train_shard(
             nt = 0
             q = lo
             for _ in range(n_ctx):
-                if sample_ctx:
-                    state = _xorshift(state)
-                    o = _bounded(state * _MULT, m - 1)
-                    if o >= p:
-                        o += 1
-                    ctx = kept[o]
-                else:
-                    if q == p:
-                        q += 1
-                    ctx = kept[q]
-                    q += 1
-                tgt[nt] = ctx
-                lab[nt] = 1.0
-                nt += 1
-                for _k in range(negative):
-                    state = _xorshift(state)
-                    r = state * _MULT
-                    slot = _bounded(r, n_alias)
-                    neg = slot if np.uint32(r) < alias_prob[slot] else alias_idx[slot]
-                    if neg == ctx or neg == center:  # noqa: SIM109 (plain compares for numba)
-                        continue
-                    tgt[nt] = neg
-                    lab[nt] = 0.0
-                    nt += 1
-            for t in range(min(_PREFETCH_DIST, nt)):
-                _prefetch_row(syn1, tgt[t])
-            if p + 1 < m:
-                _prefetch_row(syn0, kept[p + 1])
-            for j in range(dim):
-                neu1e[j] = 0.0
-                v[j] = syn0[center, j]
-            for t in range(nt):
-                if t + _PREFETCH_DIST < nt:
-                    _prefetch_row(syn1, tgt[t + _PREFETCH_DIST])
-                _step(v, neu1e, syn1, tgt[t], lab[t], lr, dim)
-            for j in range(dim):
-                syn0[center, j] += neu1e[j]
+                ctx, q, state = _context(kept, m, p, q, sample_ctx, state)
+                nt, state = _targets(
+                    ctx, center, negative, alias_prob, alias_idx, tgt, lab, nt, state
+                )
+            next_row = kept[p + 1] if p + 1 < m else -1
+            _train_row(syn0, center, v, neu1e, syn1, tgt, lab, nt, lr, dim, next_row)
     return tokens
 
 

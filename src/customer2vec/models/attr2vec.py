@@ -54,13 +54,13 @@ from customer2vec.models._scoring import (
 )
 from customer2vec.models._sgns import (
     _MULT,
-    _PREFETCH_DIST,
     DEFAULTS,
     _bounded,
+    _context,
     _keep_prob,
-    _prefetch_row,
     _splitmix64,
-    _step,
+    _targets,
+    _train_row,
     _uniform,
     _xorshift,
     build_alias,
@@ -159,27 +159,10 @@ def _train_shard(
             nt = 0
             q = 0
             for _ in range(n_ctx):  # basket-mates, as in _sgns._train_shard
-                if sample_ctx:
-                    state = _xorshift(state)
-                    o = _bounded(state * _MULT, m - 1)
-                    if o >= p:
-                        o += 1
-                    ctx = kept[o]
-                else:
-                    if q == p:
-                        q += 1
-                    ctx = kept[q]
-                    q += 1
-                tgt[nt] = ctx
-                lab[nt] = 1.0
-                nt += 1
-                for _k in range(negative):
-                    neg, state = _draw(item_prob, item_alias, state)
-                    if neg == ctx or neg == center:  # noqa: SIM109 (plain compares for numba)
-                        continue
-                    tgt[nt] = neg
-                    lab[nt] = 0.0
-                    nt += 1
+                ctx, q, state = _context(kept, m, p, q, sample_ctx, state)
+                nt, state = _targets(
+                    ctx, center, negative, item_prob, item_alias, tgt, lab, nt, state
+                )
             n_item_targets = nt
             a0 = attr_indptr[center]
             a1 = attr_indptr[center + 1]
@@ -197,27 +180,11 @@ def _train_shard(
                         tgt[nt] = neg
                         lab[nt] = 0.0
                         nt += 1
-            for t in range(min(_PREFETCH_DIST, nt)):
-                _prefetch_row(syn1, tgt[t])
-            for j in range(dim):
-                neu1e[j] = 0.0
-                v[j] = syn0[center, j]
-            for t in range(nt):
-                if t + _PREFETCH_DIST < nt:
-                    _prefetch_row(syn1, tgt[t + _PREFETCH_DIST])
-                _step(v, neu1e, syn1, tgt[t], lab[t], lr, dim)
-            for j in range(dim):
-                syn0[center, j] += neu1e[j]
+            _train_row(syn0, center, v, neu1e, syn1, tgt, lab, nt, lr, dim, -1)
             if a1 > a0:  # one of its attributes predicts the same basket-mates
                 state = _xorshift(state)
                 token = attr_indices[a0 + _bounded(state * _MULT, a1 - a0)]
-                for j in range(dim):
-                    neu1e[j] = 0.0
-                    v[j] = syn0[token, j]
-                for t in range(n_item_targets):
-                    _step(v, neu1e, syn1, tgt[t], lab[t], lr, dim)
-                for j in range(dim):
-                    syn0[token, j] += neu1e[j]
+                _train_row(syn0, token, v, neu1e, syn1, tgt, lab, n_item_targets, lr, dim, -1)
     return tokens
 
 

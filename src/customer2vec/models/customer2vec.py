@@ -63,11 +63,11 @@ from customer2vec.index.embeddings import Embeddings
 from customer2vec.models._scoring import check_customers, customer_documents, customer_vectors
 from customer2vec.models._sgns import (
     _MULT,
+    _apply,
     _bounded,
     _keep_prob,
-    _prefetch_row,
     _splitmix64,
-    _step,
+    _targets,
     _uniform,
     _xorshift,
     build_alias,
@@ -78,45 +78,11 @@ from customer2vec.models.ranking import RankingModel
 __all__ = ["Customer2Vec", "train_doc2vec"]
 
 MODES = ("dbow", "dm")
-_PREFETCH_DIST = 4
 _OUTPUT_FILE = "output_vectors.npy"
 _COUNTS_FILE = "item_counts.npy"
 
 
 # ----------------------------------------------------------------------------- kernels
-
-
-@njit(inline="always")
-def _targets(positive, avoid, negative, alias_prob, alias_idx, tgt, lab, nt, state):
-    """Append ``positive`` and its negatives (never ``positive`` or ``avoid``) to ``tgt``."""
-    n_alias = alias_prob.shape[0]
-    tgt[nt] = positive
-    lab[nt] = 1.0
-    nt += 1
-    for _ in range(negative):
-        state = _xorshift(state)
-        r = state * _MULT
-        slot = _bounded(r, n_alias)
-        neg = slot if np.uint32(r) < alias_prob[slot] else alias_idx[slot]
-        if neg == positive or neg == avoid:  # noqa: SIM109 (plain compares for numba)
-            continue
-        tgt[nt] = neg
-        lab[nt] = 0.0
-        nt += 1
-    return nt, state
-
-
-@njit(inline="always")
-def _apply(v, neu1e, syn1, tgt, lab, nt, lr, dim, update_out):
-    """Run the SGNS steps of ``tgt[:nt]``, prefetching output rows a few steps ahead."""
-    for j in range(dim):
-        neu1e[j] = 0.0
-    for t in range(min(_PREFETCH_DIST, nt)):
-        _prefetch_row(syn1, tgt[t])
-    for t in range(nt):
-        if t + _PREFETCH_DIST < nt:
-            _prefetch_row(syn1, tgt[t + _PREFETCH_DIST])
-        _step(v, neu1e, syn1, tgt[t], lab[t], lr, dim, update_out)
 
 
 @njit(fastmath=True, cache=True)
