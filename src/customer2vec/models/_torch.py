@@ -245,14 +245,20 @@ def basket_targets(torch: Any, corpus: Any, targets: np.ndarray) -> tuple[Any, A
     return items, owners
 
 
-def label_loss(torch: Any, head: Any, vectors: Any, labels: Any) -> Any | None:
-    """Mean logistic loss of ``head(vectors)`` on the rows whose label is known (not NaN);
-    None when no row has one."""
+def add_label_loss(
+    torch: Any, loss: Any, head: Any, vectors: Any, labels: Any | None, weight: float
+) -> Any:
+    """``loss`` plus ``weight`` times the mean logistic loss of ``head(vectors)`` on the rows
+    whose label is known (not NaN); ``loss`` alone without labels, weight or known rows."""
+    if labels is None or weight <= 0:
+        return loss
     known = ~torch.isnan(labels)
     if not bool(known.any()):
-        return None
+        return loss
     logit = head(vectors[known]).squeeze(1)
-    return torch.nn.functional.binary_cross_entropy_with_logits(logit, labels[known])
+    return loss + weight * torch.nn.functional.binary_cross_entropy_with_logits(
+        logit, labels[known]
+    )
 
 
 def train_batches(

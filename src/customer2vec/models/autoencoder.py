@@ -46,8 +46,8 @@ from customer2vec.models._labels import (
 )
 from customer2vec.models._scoring import check_customers, customer_counts
 from customer2vec.models._torch import (
+    add_label_loss,
     import_torch,
-    label_loss,
     load_weights,
     log_prior,
     save_weights,
@@ -243,11 +243,8 @@ class Autoencoder(EmbeddingModel, RankingModel):
                 part = csr_matrix((part.data * mask / keep, part.indices, part.indptr), part.shape)
             z = net.encode(part)
             loss = _reconstruction_loss(torch, z, net.decoder, targets[rows])
-            if label_tensor is not None and self.label_weight > 0:
-                guide = label_loss(torch, net.head, z, label_tensor[rows])
-                if guide is not None:
-                    loss = loss + self.label_weight * guide
-            return loss
+            labels = None if label_tensor is None else label_tensor[rows]
+            return add_label_loss(torch, loss, net.head, z, labels, self.label_weight)
 
         train_batches(
             torch,

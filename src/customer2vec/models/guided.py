@@ -48,8 +48,8 @@ from customer2vec.models._scoring import check_customers, customer_baskets, cust
 from customer2vec.models._sgns import item_embeddings, train_sgns
 from customer2vec.models._torch import (
     SampledSoftmax,
+    add_label_loss,
     import_torch,
-    label_loss,
     load_weights,
     log_prior,
     save_weights,
@@ -238,11 +238,8 @@ class Guided(EmbeddingModel, RankingModel):
                     net.output,
                     net.output_bias,
                 )
-            if label_tensor is not None and self.label_weight > 0:
-                guide = label_loss(torch, net.head, users, label_tensor[rows])
-                if guide is not None:
-                    loss = loss + self.label_weight * guide
-            return loss
+            labels = None if label_tensor is None else label_tensor[rows]
+            return add_label_loss(torch, loss, net.head, users, labels, self.label_weight)
 
         train_batches(
             torch,
