@@ -140,6 +140,15 @@ def _step(v, neu1e, syn1, t, label, lr, dim, update_out=True):
 
 
 @njit(inline="always")
+def _draw(prob, alias, state):
+    """One draw from an alias table; returns (index, state)."""
+    state = _xorshift(state)
+    r = state * _MULT
+    slot = _bounded(r, prob.shape[0])
+    return (slot if np.uint32(r) < prob[slot] else alias[slot]), state
+
+
+@njit(inline="always")
 def _context(kept, m, p, q, sample, state):
     """The next context of position ``p`` among ``kept[:m]``: with ``sample``, a random
     other position; else position ``q`` (skipping ``p``). Returns (item, next q, state)."""
@@ -157,15 +166,11 @@ def _context(kept, m, p, q, sample, state):
 @njit(inline="always")
 def _targets(positive, avoid, negative, alias_prob, alias_idx, tgt, lab, nt, state):
     """Append ``positive`` and its negatives (never ``positive`` or ``avoid``) to ``tgt``."""
-    n_alias = alias_prob.shape[0]
     tgt[nt] = positive
     lab[nt] = 1.0
     nt += 1
     for _ in range(negative):
-        state = _xorshift(state)
-        r = state * _MULT
-        slot = _bounded(r, n_alias)
-        neg = slot if np.uint32(r) < alias_prob[slot] else alias_idx[slot]
+        neg, state = _draw(alias_prob, alias_idx, state)
         if neg == positive or neg == avoid:  # noqa: SIM109 (plain compares for numba)
             continue
         tgt[nt] = neg
@@ -193,17 +198,11 @@ def _train_row(syn0, row, v, neu1e, syn1, tgt, lab, nt, lr, dim, next_row):
 
     ``next_row`` (-1 for none) is the input row the caller trains next, prefetched now.
     """
-    for t in range(min(_PREFETCH_DIST, nt)):
-        _prefetch_row(syn1, tgt[t])
     if next_row >= 0:
         _prefetch_row(syn0, next_row)
     for j in range(dim):
-        neu1e[j] = 0.0
         v[j] = syn0[row, j]
-    for t in range(nt):
-        if t + _PREFETCH_DIST < nt:
-            _prefetch_row(syn1, tgt[t + _PREFETCH_DIST])
-        _step(v, neu1e, syn1, tgt[t], lab[t], lr, dim, True)
+    _apply(v, neu1e, syn1, tgt, lab, nt, lr, dim, True)
     for j in range(dim):
         syn0[row, j] += neu1e[j]
 

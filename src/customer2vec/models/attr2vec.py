@@ -57,6 +57,7 @@ from customer2vec.models._sgns import (
     DEFAULTS,
     _bounded,
     _context,
+    _draw,
     _keep_prob,
     _splitmix64,
     _targets,
@@ -76,15 +77,6 @@ _ATTRIBUTE_NAME = "attribute"
 
 
 # ----------------------------------------------------------------------------- kernel
-
-
-@njit(inline="always")
-def _draw(prob, alias, state):
-    """One draw from an alias table; returns (index, state)."""
-    state = _xorshift(state)
-    r = state * _MULT
-    slot = _bounded(r, prob.shape[0])
-    return (slot if np.uint32(r) < prob[slot] else alias[slot]), state
 
 
 @njit(nogil=True, fastmath=True, cache=True)
