@@ -31,6 +31,10 @@ if [[ "$(cat .venv/.setup-stamp 2>/dev/null)" != *"$want"* ]]; then
   else
     .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[demo,viz,serve]"
   fi
-  # A dev install also satisfies a plain run, so remember both.
-  { echo "$want"; [[ "$group" == dev ]] && echo "${want%-dev}-run"; } > .venv/.setup-stamp
+  # A dev install also satisfies a plain run, so remember both. (An `if`, not `&&`: a false
+  # test as the block's last command would make the script exit 1 under `set -e`.)
+  {
+    echo "$want"
+    if [[ "$group" == dev ]]; then echo "${want%-dev}-run"; fi
+  } > .venv/.setup-stamp
 fi
