@@ -9,15 +9,17 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import sys
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
 
 from customer2vec import __version__
-from customer2vec.errors import Customer2VecError, DataWarning
+from customer2vec.errors import ConfigError, Customer2VecError, DataWarning
 
 log = logging.getLogger("customer2vec")
 
@@ -31,6 +33,16 @@ class CliError(click.ClickException):
         click.echo(f"error: {self.format_message()}", err=True)
 
 
+class CliUsageError(CliError):
+    """A bad parameter or option value: printed as ``error: <message>``, exit code 2."""
+
+    exit_code = 2
+
+
+#: Set to 1 to see the traceback of an unexpected error.
+DEBUG_VARIABLE = "CUSTOMER2VEC_DEBUG"
+
+
 def translate_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     """Turn library errors into ``error:`` lines and DataWarnings into ``warning:`` lines."""
 
@@ -40,10 +52,30 @@ def translate_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", DataWarning)
                 return func(*args, **kwargs)
+        except ConfigError as err:
+            raise CliUsageError(str(err)) from err
         except Customer2VecError as err:
             raise CliError(str(err)) from err
         except OSError as err:
             raise CliError(f"{err.strerror or err}: {err.filename or ''}".rstrip(": ")) from err
+        except MemoryError as err:
+            raise CliError(
+                "out of memory. Lower the model's size parameters (n_factors, batch sizes), "
+                "train on a sample of customers (--sample), or use a machine with more memory."
+            ) from err
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as err:
+            # The last line of defense: a user sees one line, never a traceback. Every error
+            # a user can cause is raised on purpose (above); reaching here is our bug.
+            if os.environ.get(DEBUG_VARIABLE):
+                raise
+            log.debug("unexpected error", exc_info=True)
+            raise CliError(
+                f"internal error ({type(err).__name__}: {err}). This is a bug in customer2vec: "
+                f"please report it with the command you ran; set {DEBUG_VARIABLE}=1 to see "
+                "the traceback."
+            ) from err
         finally:
             # Outside the `with`: inside it, showwarning appends to `caught` (endless loop).
             for item in caught:
@@ -70,6 +102,24 @@ def cli(quiet: bool) -> None:
         force=True,
     )
     logging.getLogger("numba").setLevel(logging.WARNING)
+
+
+def read_id_list(path: Path) -> list[str]:
+    """Read one id per line from a UTF-8 text file, exactly as written (blank lines skipped).
+
+    Only the line ending is removed, so ids with blanks round-trip; lookups tolerate blanks.
+    """
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise CliError(
+            f"{path} is not UTF-8 text (byte 0x{err.object[err.start]:02x} at offset "
+            f"{err.start}). Re-save it as UTF-8, e.g. `iconv -f latin1 -t utf-8 {path}`."
+        ) from err
+    ids = [line for line in text.splitlines() if line.strip()]
+    if not ids:
+        raise CliError(f"{path} holds no ids (one per line).")
+    return ids
 
 
 def frame_records(frame: Any) -> list[dict[str, Any]]:

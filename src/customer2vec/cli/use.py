@@ -8,11 +8,11 @@ from pathlib import Path
 import click
 
 from customer2vec.cli._base import (
-    CliError,
     cli,
     emit_evaluation,
     emit_rows,
     frame_records,
+    read_id_list,
     translate_errors,
 )
 
@@ -92,12 +92,7 @@ def recommend_batch(
     """
     from customer2vec.index.recommend import Recommender, save_recommendations
 
-    customers = None
-    if customers_file is not None:
-        with open(customers_file, encoding="utf-8") as handle:
-            customers = [line.strip() for line in handle if line.strip()]
-        if not customers:
-            raise CliError(f"{customers_file} holds no customer ids (one per line).")
+    customers = None if customers_file is None else read_id_list(customers_file)
     recommender = Recommender.load(model_dir)
     table = recommender.recommend_many(customers, n=n, exclude_seen=exclude_seen)
     save_recommendations(table, out)

@@ -14,6 +14,7 @@ Unknown keys are refused; the resolved configuration is saved in the model's ``m
 from __future__ import annotations
 
 import logging
+import os
 import time
 import tomllib
 from collections.abc import Mapping
@@ -22,10 +23,11 @@ from typing import Any
 
 from customer2vec.columns import Columns
 from customer2vec.config import require_int
-from customer2vec.data.dataset import Dataset
+from customer2vec.data.dataset import MODEL_OUTPUT, Dataset, check_output
 from customer2vec.errors import ConfigError
 from customer2vec.models import create_model
 from customer2vec.models.base import Model
+from customer2vec.models.params import validate_params
 
 log = logging.getLogger(__name__)
 CONFIG_KEYS = {"model", "min_item_count", "params", "tune", "tune_trials", "tune_sample"}
@@ -98,6 +100,7 @@ def train(dataset: Dataset, config: Mapping[str, Any]) -> Model:
     """Build the corpus the model needs, tune if asked, and fit; details go to ``meta_``."""
     params = dict(config["params"])
     model = create_model(config["model"], **params)
+    validate_params(model)
     min_item_count = require_int(config.get("min_item_count", 1), "min_item_count", minimum=1)
     started = time.perf_counter()
     corpus = build_corpus(dataset, model.corpus_kind, min_item_count=min_item_count)
@@ -126,7 +129,12 @@ def train(dataset: Dataset, config: Mapping[str, Any]) -> Model:
     fit_seconds = time.perf_counter() - started
     log.info("trained %s in %.1f s (corpus %.1f s)", model.name, fit_seconds, corpus_seconds)
     model.meta_ = {
-        "dataset": {"path": str(dataset.path), "fingerprint": dataset.meta.get("fingerprint")},
+        # Absolute, so the model works from any directory; Model.save adds the path
+        # relative to the model directory (see models.base.model_dataset_path).
+        "dataset": {
+            "path": str(Path(os.path.abspath(dataset.path))),
+            "fingerprint": dataset.meta.get("fingerprint"),
+        },
         "config": {**config, "params": model.get_params()},
         "timings": {
             "corpus_seconds": round(corpus_seconds, 3),
@@ -156,6 +164,8 @@ def train_to_directory(
     dataset_path: str | Path, out: str | Path, config: Mapping[str, Any], *, overwrite: bool = False
 ) -> Model:
     """Train on a dataset directory and save the model (with a slim item catalogue) to ``out``."""
+    # Refuse a bad --out (the dataset itself, a folder we did not write) before training.
+    check_output(out, overwrite=overwrite, kind=MODEL_OUTPUT, inputs=[dataset_path])
     dataset = Dataset.open(dataset_path)
     model = train(dataset, config)
     tables = {}
