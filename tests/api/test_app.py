@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import logging
 import math
 import re
 
@@ -246,7 +247,18 @@ def test_segment_filter_without_segments_is_422(api_models):
         f"/customers/{'c' * 5000}",
         "/items?q=%00&n=1",
         "/items?q=%5B(*",
+        "/items?q=%FF%FE",
+        "/items/%ED%A0%80",  # an encoded lone surrogate
+        "/items/%2F/similar",
+        "/items/+101",
+        "/items/-9223372036854775809",
+        f"/items/{'%F0%9F%8D%8E' * 2000}",
+        "/items/101/similar?n=1.5",
+        "/items/101/similar?n=",
+        "/items?n=1&n=2",
         "/customers?q=.*",
+        "/customers?segment=99999999999999999999999",
+        "/customers/c1/recommendations?exclude_seen=",
         "/no/such/route",
     ],
 )
@@ -255,6 +267,36 @@ def test_odd_inputs_never_give_500(client, path):
     assert response.status_code in (200, 404, 422), response.text
     if response.status_code != 200:
         error_of(response, response.status_code)
+
+
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        (b'{"items": [101, "\\ud800"]}', "items[1] is not valid Unicode"),  # a lone surrogate
+        (b'{"items": [\x96\xab\xfe]}', "not valid JSON"),
+        (b"\x96ps<%\xabZ]\xd4\xfe\x96>\x1c\xfa\xff\xc3", "UTF-8"),
+    ],
+)
+def test_unreadable_session_bodies_are_422(client, body, where):
+    response = client.post(
+        "/recommendations", content=body, headers={"content-type": "application/json"}
+    )
+    error = error_of(response, 422)
+    assert error["type"] == "RequestValidationError" and where in error["message"]
+
+
+def test_a_bug_is_a_json_500_and_its_traceback_is_logged(app, client, monkeypatch, caplog):
+    def broken() -> dict:
+        raise RuntimeError("planted bug")
+
+    monkeypatch.setattr(app.state.explorer, "health", broken)
+    with caplog.at_level(logging.ERROR, logger="customer2vec.api.app"):
+        error = error_of(client.get("/health"), 500)
+    assert error["type"] == "InternalServerError"
+    assert "RuntimeError" in error["message"] and "GET /health" in error["message"]
+    assert "planted bug" not in error["message"]  # details stay in the server log
+    logged = [r for r in caplog.records if r.exc_info and "planted bug" in str(r.exc_info[1])]
+    assert logged and logged[0].getMessage() == "GET /health failed"
 
 
 def test_wrong_method_is_a_json_405(client):

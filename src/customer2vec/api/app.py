@@ -1,13 +1,14 @@
 """The HTTP API and explorer page (thin: parse, call the :class:`Explorer`, translate errors).
 
 Errors come back as ``{"error": {"type": ..., "message": ...}}``: unknown ids 404, bad
-parameters 422, a request the served model cannot answer (similar items from a model with
-no item vectors) 501, not fitted 503.
+parameters or an unreadable body 422, a request the served model cannot answer (similar items
+from a model with no item vectors) 501, not fitted 503, and a bug 500 (traceback logged).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import logging
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,6 +28,7 @@ from customer2vec.errors import (
     UnknownIdError,
 )
 
+log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": schemas.ErrorResponse, "description": "Unknown id."},
@@ -212,8 +214,24 @@ def _error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, err: HTTPException) -> JSONResponse:
+        if err.status_code == 400:
+            # FastAPI's answer to a body it cannot decode (not UTF-8): a bad request body is
+            # a validation error here, like a body that is not JSON.
+            message = "the request body is not valid JSON (not UTF-8 text)"
+            details = [{"loc": ["body"], "msg": str(err.detail), "type": "body_decode"}]
+            return _error(422, "RequestValidationError", message, details)
         kind = {404: "NotFound", 405: "MethodNotAllowed"}.get(err.status_code, "HTTPError")
         return _error(err.status_code, kind, str(err.detail), headers=err.headers)
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, err: Exception) -> JSONResponse:
+        # A bug: log the traceback, answer in the API's error shape (no traceback to clients).
+        log.error("%s %s failed", request.method, request.url.path, exc_info=err)
+        message = (
+            f"internal error ({type(err).__name__}) answering {request.method} "
+            f"{request.url.path}; the server log has the traceback."
+        )
+        return _error(500, "InternalServerError", message)
 
 
 def _status(err: Customer2VecError) -> int:

@@ -7,14 +7,17 @@ ready for the response models in :mod:`customer2vec.api.schemas`. Scoring goes t
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import functools
 import json
 import logging
+import math
 import re
 import threading
 import time
 import warnings
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +40,8 @@ from customer2vec.models.ranking import RankingModel
 log = logging.getLogger(__name__)
 
 _INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
+#: What :func:`_clean` returns: the JSON scalars of the response models.
+Scalar = str | int | float | bool | None
 #: Most items or customers one request may ask for.
 MAX_N = 1000
 SEGMENT_HINT = (
@@ -71,7 +76,8 @@ class Explorer:
     ) -> None:
         require_int(map_items, "map_items", minimum=0)
         started = time.perf_counter()
-        self.model_dir = Path(model_dir)
+        # Absolute once, at start: nothing later depends on the server's working directory.
+        self.model_dir = Path(model_dir).absolute()
         self.recommender, self.model, self.history, self.catalog, dataset = _load(self.model_dir)
         self.dataset_path = str(dataset.path)
         self.vectors: Embeddings | None = getattr(self.model, "item_vectors_", None)
@@ -598,7 +604,11 @@ def _cards(item_ids: IdMap, catalog: ItemCatalog, counts: np.ndarray) -> list[di
     frame = catalog.describe(item_ids.external)
     attrs = [c for c in catalog.display_columns if c != Columns.NAME]
     n = len(item_ids)
-    names = _column(frame, Columns.NAME) if Columns.NAME in frame.columns else [None] * n
+    names = (
+        [_name(v) for v in frame[Columns.NAME].tolist()]
+        if Columns.NAME in frame.columns
+        else [None] * n
+    )
     columns = {a: _column(frame, a) for a in attrs}
     ids = item_ids.external.tolist()
     return [
@@ -651,20 +661,54 @@ def _record(table: pd.DataFrame, key: Hashable, *, drop: tuple[str, ...] = ()) -
     row = table.loc[key]
     if isinstance(row, pd.DataFrame):
         row = row.iloc[0]
-    return {str(k): _clean(v) for k, v in row.items() if k not in drop and _clean(v) is not None}
+    values = {str(k): _clean(v) for k, v in row.items() if k not in drop}
+    return {k: v for k, v in values.items() if v is not None}
 
 
-def _clean(value: Any) -> Any:
-    """A JSON-safe Python scalar: NaN/NaT/None -> None, numpy scalars -> Python."""
-    if value is None:
+def _clean(value: Any) -> Scalar:
+    """Any catalogue or table value as a JSON-safe scalar: the one conversion of the API.
+
+    Missing values (None, NaN, NaT, ``pd.NA``, infinities) -> None; numpy scalars -> Python;
+    dates, times and durations -> ISO strings; decimals -> strings; bytes -> text; lists,
+    arrays and dicts (Parquet list/struct columns) -> one display string; anything else ->
+    ``str(value)``. A column of any type can then serve every endpoint.
+    """
+    if value is None or value is pd.NA or value is pd.NaT:
         return None
-    if isinstance(value, float | np.floating) and not np.isfinite(value):
-        return None
-    if value is pd.NaT or (not isinstance(value, str | bytes) and pd.isna(value) is True):
-        return None
-    if isinstance(value, pd.Timestamp):
+    if isinstance(value, np.generic) and not isinstance(value, np.datetime64 | np.timedelta64):
+        value = value.item()
+    if isinstance(value, int | str):  # bool is an int
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, decimal.Decimal):
+        return str(value) if value.is_finite() else None
+    if isinstance(value, np.datetime64 | datetime.datetime | datetime.date | datetime.time):
+        if isinstance(value, np.datetime64):
+            if np.isnat(value):
+                return None
+            value = pd.Timestamp(value)
         return value.isoformat()
-    return _py(value)
+    if isinstance(value, np.timedelta64 | datetime.timedelta):
+        return None if pd.isna(value) else pd.Timedelta(value).isoformat()
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).decode("utf-8", errors="backslashreplace")
+    if isinstance(value, Mapping):
+        return json.dumps(
+            {str(k): _clean(v) for k, v in value.items()}, ensure_ascii=False, allow_nan=False
+        )
+    if isinstance(value, list | tuple | set | frozenset | np.ndarray | pd.Series):
+        parts = (_clean(v) for v in (value.tolist() if hasattr(value, "tolist") else value))
+        return ", ".join(str(part) for part in parts if part is not None)
+    return str(value)
+
+
+def _name(value: Any) -> str | None:
+    """A display name as text: numeric names too (``1000.0`` from a column with NA -> "1000")."""
+    value = _clean(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return None if value is None else str(value)
 
 
 def _py(value: Any) -> Any:

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StrictInt, StrictStr
+from pydantic import BaseModel, Field, StrictInt, StrictStr, field_validator
 
-from customer2vec.api.explorer import MAX_N
+from customer2vec.api.explorer import MAX_N, Scalar
 
 #: An external item or customer id, as the dataset has it.
 ExternalId = int | str
-Scalar = str | int | float | bool | None
 
 
 class ErrorBody(BaseModel):
@@ -106,6 +105,22 @@ class Session(BaseModel):
     exclude_seen: bool = Field(True, description="Leave the session's own items out.")
 
     model_config = {"json_schema_extra": {"examples": [{"items": [1082185, 995242], "n": 5}]}}
+
+    @field_validator("items")
+    @classmethod
+    def _text_ids_are_unicode(cls, items: list[int | str]) -> list[int | str]:
+        # JSON can carry a lone surrogate ("\ud800"), which no stored id can be: reject it
+        # here rather than fail while looking it up.
+        for i, item in enumerate(items):
+            if isinstance(item, str):
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError as err:
+                    raise ValueError(
+                        f"items[{i}] is not valid Unicode text (a lone surrogate at character "
+                        f"{err.start}); send item ids as numbers or UTF-8 text."
+                    ) from err
+        return items
 
 
 class CustomerSummary(BaseModel):
