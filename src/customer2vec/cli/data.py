@@ -71,7 +71,12 @@ from customer2vec.cli._base import (
     "--memory-limit",
     default="4GB",
     show_default=True,
-    help="DuckDB memory limit; larger data spills to disk.",
+    help="DuckDB memory limit, e.g. 4GB, 512MB or 80% (of RAM); larger data spills to disk.",
+)
+@click.option(
+    "--max-line-size",
+    type=click.IntRange(min=1),
+    help="Longest CSV line in bytes (default 2000000); raise it for very long fields.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the dataset summary as JSON.")
 @translate_errors
@@ -93,6 +98,9 @@ def ingest(
 
     Every row is kept or counted under a drop reason (missing ids, returns, cancellations,
     non-product codes, duplicates, oversized baskets); `customer2vec info` shows the report.
+    Ids are kept exactly as written. Roles not named by a flag are found by common column
+    names (logged as "auto-detected columns"); one column may be both --basket-col and
+    --sequence-col (order numbers counted per customer).
 
     \b
     Examples:

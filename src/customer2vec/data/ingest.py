@@ -1,11 +1,18 @@
 """Ingest raw transactions into a canonical dataset directory (DuckDB, out-of-core).
 
-Every row read is either kept or counted under one drop reason, in this order:
+Every row read is either kept or counted under one drop reason (so ``rows_read ==
+rows_kept + sum(rows_dropped)``), the first that applies in this order:
 
-``missing_customer``, ``missing_item``, ``missing_basket``, ``bad_timestamp``,
-``bad_sequence``, preset rules (``unknown_order``, ``cancellation``, ``non_product``),
-``return`` (quantity < 0), ``duplicate`` (same customer, basket, item, time, quantity and
-price as an earlier row), ``oversized_basket`` (more than ``max_basket_size`` distinct items).
+``unknown_order`` (instacart preset: an order missing from orders), ``missing_customer``,
+``missing_item``, ``missing_basket`` (id empty, only whitespace, NaN or infinite),
+``bad_timestamp`` (no readable time), ``bad_sequence`` (not a whole number), ``bad_quantity``,
+``bad_price`` (a value that is not a finite number: text, NaN, infinity; an empty quantity or
+price is kept), preset rules (``cancellation``, ``non_product``), ``return`` (quantity < 0),
+``duplicate`` (same customer, basket, item, time, sequence, quantity and price as an earlier
+row), ``oversized_basket`` (more than ``max_basket_size`` distinct items).
+
+Ids keep their exact text (see :mod:`customer2vec.data.mapping`): CSV id columns are read as
+text, and ``int64`` is used only where that loses nothing.
 """
 
 from __future__ import annotations
@@ -22,10 +29,25 @@ import duckdb
 from customer2vec.columns import Columns
 from customer2vec.config import require_int
 from customer2vec.data.dataset import Dataset, atomic_directory, write_meta
-from customer2vec.data.engine import DuckDBEngine, quote_ident, quote_literal, run_sql
-from customer2vec.data.mapping import ColumnMapping, id_expr, id_type_of
+from customer2vec.data.engine import (
+    DuckDBEngine,
+    QueryDataError,
+    check_memory_limit,
+    quote_ident,
+    quote_literal,
+    run_sql,
+)
+from customer2vec.data.mapping import (
+    BLANK,
+    ColumnMapping,
+    describe_detected,
+    id_expr,
+    id_type_of,
+    source_type,
+)
 from customer2vec.data.presets import PRESETS, PreparedSource, prepare_generic
 from customer2vec.data.report import note_dropped
+from customer2vec.data.sources import CsvDialect, explain_read_error
 from customer2vec.data.tables import SideTables, write_side_tables
 from customer2vec.errors import DataValidationError
 
@@ -53,6 +75,12 @@ class IngestOptions:
     keep_duplicates: bool = False
     overwrite: bool = False
     memory_limit: str = "4GB"
+    max_line_size: int | None = None
+
+    @property
+    def dialect(self) -> CsvDialect:
+        """How CSV files are read."""
+        return CsvDialect(self.encoding, self.delimiter, self.max_line_size)
 
 
 def ingest(sources: Sequence[str | Path], out: str | Path, **options: Any) -> Dataset:
@@ -71,7 +99,8 @@ def ingest(sources: Sequence[str | Path], out: str | Path, **options: Any) -> Da
         ``time_format`` (strptime format for text timestamps), ``encoding``, ``delimiter``,
         ``items``/``item_id_col``/``item_name_col``, ``customers``/``customer_id_col``,
         ``copurchase``, ``max_basket_size`` (0 disables the cap), ``keep_duplicates``,
-        ``overwrite``, ``memory_limit``.
+        ``overwrite``, ``memory_limit`` (DuckDB's, e.g. ``"4GB"`` or ``"80%"``),
+        ``max_line_size`` (longest CSV line in bytes; DuckDB's default is 2,000,000).
 
     Returns
     -------
@@ -81,13 +110,19 @@ def ingest(sources: Sequence[str | Path], out: str | Path, **options: Any) -> Da
     Raises
     ------
     DataValidationError
-        Unreadable, empty or malformed input, with the column, count and fix in the message.
+        Unreadable, empty or malformed input, with the file, column, count and fix in the
+        message (DuckDB's own errors are translated too).
+    ConfigError
+        An option out of range (``max_basket_size``, ``memory_limit``, ``max_line_size``).
     """
     try:
         opts = IngestOptions(**options)
     except TypeError as err:
         raise DataValidationError(f"unknown ingest option: {err}") from err
     require_int(opts.max_basket_size, "max_basket_size", minimum=0)
+    opts.memory_limit = check_memory_limit(opts.memory_limit)
+    if opts.max_line_size is not None:
+        require_int(opts.max_line_size, "max_line_size", minimum=1)
     if opts.preset is not None and opts.preset not in PRESETS:
         raise DataValidationError(
             f"unknown preset {opts.preset!r}; choose one of {', '.join(sorted(PRESETS))}."
@@ -99,8 +134,17 @@ def ingest(sources: Sequence[str | Path], out: str | Path, **options: Any) -> Da
     started = time.perf_counter()
     with atomic_directory(out, overwrite=opts.overwrite) as tmp:
         engine = DuckDBEngine(memory_limit=opts.memory_limit, temp_directory=tmp / "_spill")
+        inputs = [str(s) for s in sources] or [f"the {opts.preset or 'co-purchase'} data"]
         try:
             meta = _ingest_into(engine.con, list(sources), tmp, opts)
+        except QueryDataError as err:  # raised while scanning; say which file, and why
+            if not isinstance(err.__cause__, duckdb.Error):
+                raise
+            message = explain_read_error(engine.con, err.__cause__, inputs, opts.dialect)
+            raise DataValidationError(message) from err.__cause__
+        except duckdb.Error as err:
+            message = explain_read_error(engine.con, err, inputs, opts.dialect)
+            raise DataValidationError(message) from err
         finally:
             engine.close()
         for leftover in (tmp / "_spill").glob("*"):
@@ -151,27 +195,31 @@ def _write_transactions(
     m = src.mapping
     rel = src.relation
     steps = _Steps()
-    id_types = {
-        C.CUSTOMER: id_type_of(con, rel, m.customer),
-        C.ITEM: id_type_of(con, rel, m.item),
-    }
+    if src.auto_detected:
+        log.info("%s", describe_detected(src.auto_detected))
+    roles = {C.CUSTOMER: m.customer, C.ITEM: m.item}
     if m.basket:
-        id_types[C.BASKET] = id_type_of(con, rel, m.basket)
-    for role, column in (("customer", m.customer), ("item", m.item)):
-        n_values = run_sql(con, f"SELECT count({quote_ident(column)}) FROM {rel}").fetchone()[0]
+        roles[C.BASKET] = m.basket
+    kinds = {key: source_type(con, rel, column) for key, column in roles.items()}
+    id_types = {key: id_type_of(con, rel, roles[key], kinds[key]) for key in roles}
+    ids = {key: id_expr(roles[key], id_types[key], kinds[key]) for key in roles}
+    for role, key in (("customer", C.CUSTOMER), ("item", C.ITEM)):
+        n_values = run_sql(con, f"SELECT count({ids[key]}) FROM {rel}").fetchone()[0]
         if n_values == 0:
             raise DataValidationError(
-                f"column {column!r} ({role} id) is empty in every row. Check --{role}-col."
+                f"column {roles[key]!r} ({role} id) is empty in every row. Check --{role}-col."
             )
 
+    quantity = _number(con, rel, m.quantity)
+    price = _number(con, rel, m.price)
     exprs = {
-        "customer_id": id_expr(m.customer, id_types[C.CUSTOMER]),
-        "item_id": id_expr(m.item, id_types[C.ITEM]),
-        "basket_raw": id_expr(m.basket, id_types[C.BASKET]) if m.basket else "NULL",
+        "customer_id": ids[C.CUSTOMER],
+        "item_id": ids[C.ITEM],
+        "basket_raw": ids[C.BASKET] if m.basket else "NULL",
         "ts": _time_expr(m.time, opts.time_format) if m.time else "NULL::TIMESTAMP",
         "seq_raw": f"TRY_CAST({quote_ident(m.sequence)} AS BIGINT)" if m.sequence else "NULL",
-        "quantity": f"TRY_CAST({quote_ident(m.quantity)} AS DOUBLE)" if m.quantity else "NULL",
-        "price": f"TRY_CAST({quote_ident(m.price)} AS DOUBLE)" if m.price else "NULL",
+        "quantity": quantity[0] if quantity else "NULL",
+        "price": price[0] if price else "NULL",
     }
     reasons = [
         *src.pre_rules,
@@ -184,6 +232,10 @@ def _write_transactions(
         reasons.append(("bad_timestamp", f"({exprs['ts']}) IS NULL"))
     if m.sequence:
         reasons.append(("bad_sequence", f"({exprs['seq_raw']}) IS NULL"))
+    if quantity:
+        reasons.append(("bad_quantity", quantity[1]))
+    if price:
+        reasons.append(("bad_price", price[1]))
     reasons.extend(src.rules)
     if m.quantity:
         reasons.append(("return", f"({exprs['quantity']}) < 0"))
@@ -324,6 +376,7 @@ def _write_transactions(
             "paths": src.paths,
             "preset": opts.preset,
             "mapping": m.as_dict(),
+            "auto_detected": dict(src.auto_detected),
             "time_format": opts.time_format,
             "notes": src.notes,
         },
@@ -338,6 +391,25 @@ def _write_transactions(
             "max_basket_size": opts.max_basket_size,
         },
     }
+
+
+def _number(
+    con: duckdb.DuckDBPyConnection, relation: str, column: str | None
+) -> tuple[str, str] | None:
+    """SQL for a quantity or price column as DOUBLE, and the predicate of a bad value: one
+    that is given (not empty) but is not a finite number (text, NaN, infinity)."""
+    if column is None:
+        return None
+    col = quote_ident(column)
+    value = f"TRY_CAST({col} AS DOUBLE)"
+    kind = source_type(con, relation, column)
+    if kind in {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT"}:
+        return value, "false"
+    if kind == "VARCHAR":
+        given = f"{col} IS NOT NULL AND NOT regexp_full_match({col}, '{BLANK}')"
+    else:
+        given = f"{col} IS NOT NULL"
+    return value, f"({given} AND NOT coalesce(isfinite({value}), false))"
 
 
 def _time_expr(column: str, time_format: str | None) -> str:

@@ -1,8 +1,15 @@
 """Map source columns onto canonical roles, and decide how ids are typed.
 
 Each role can be named explicitly (``--customer-col``...). A role left unset is looked up
-among common names (case- and punctuation-insensitive); the resolved mapping is written to
-``dataset.json`` so nothing is guessed silently.
+among common names (case- and punctuation-insensitive), never taking a column named for
+another role; the resolved mapping and the roles found this way are written to
+``dataset.json`` (and logged) so nothing is guessed silently.
+
+Ids keep their exact text. An id column becomes ``int64`` only when that loses nothing:
+every value is a canonical integer (``0``, ``42``, ``-7``; no sign ``+``, leading zero or
+blank) within int64, or a whole-number float (``17850.0``, as pandas writes ids with gaps).
+Anything else is kept as text, byte for byte. Empty or all-whitespace values, NaN and
+infinity are missing.
 """
 
 from __future__ import annotations
@@ -104,33 +111,53 @@ class ColumnMapping:
         return asdict(self)
 
     def resolve(self, columns: list[str], *, auto: bool = True) -> ColumnMapping:
-        """Check explicit names against ``columns`` and fill unset roles from ``ALIASES``."""
-        by_key = {_key(c): c for c in columns}
-        resolved = {}
-        for role in (f.name for f in fields(self)):
+        """Check explicit names against ``columns`` and fill unset roles from ``ALIASES``.
+
+        Explicit names win: a role found by its common name never takes a column that was
+        named for another role or already found for one. One column may be both the basket
+        id and the sequence (per-customer order numbers are both); naming one column for any
+        other two roles is an error. A basket column whose name is a sequence name
+        (``order_number``) also serves as the sequence when no other sequence column is found.
+        """
+        by_key: dict[str, str] = {}
+        for column in columns:
+            by_key.setdefault(_key(column), column)
+        explicit: dict[str, str] = {}
+        for role in ROLES:
             given = getattr(self, role)
-            if given is not None:
-                if given not in columns:
-                    match = by_key.get(_key(given))
-                    if match is None:
-                        raise DataValidationError(
-                            f"column {given!r} ({FLAGS[role]}) is not in the data; available "
-                            f"columns: {', '.join(columns)}."
-                        )
-                    given = match
-                resolved[role] = given
-            elif auto:
-                resolved[role] = next(
-                    (by_key[_key(a)] for a in ALIASES[role] if _key(a) in by_key), None
+            if given is None:
+                continue
+            if given not in columns:
+                match = by_key.get(_key(given))
+                if match is None:
+                    raise DataValidationError(
+                        f"column {given!r} ({FLAGS[role]}) is not in the data; available "
+                        f"columns: {', '.join(columns)}."
+                    )
+                given = match
+            explicit[role] = given
+        _check_shared(explicit)
+        resolved = dict(explicit)
+        if auto:
+            taken = set(explicit.values())
+            for role in ROLES:
+                if role in explicit:
+                    continue
+                hit = next(
+                    (
+                        by_key[_key(alias)]
+                        for alias in ALIASES[role]
+                        if _key(alias) in by_key and by_key[_key(alias)] not in taken
+                    ),
+                    None,
                 )
-        mapping = replace(self, **resolved)
-        used = [c for c in mapping.as_dict().values() if c is not None]
-        if len(used) != len(set(used)):
-            twice = sorted({c for c in used if used.count(c) > 1})
-            raise DataValidationError(
-                f"column {twice[0]!r} is mapped to two roles. Name each role's column with "
-                f"{', '.join(FLAGS.values())}."
-            )
+                basket = resolved.get("basket")
+                if hit is None and role == "sequence" and basket and _is_alias(basket, role):
+                    hit = basket  # --basket-col order_number: per-customer order numbers
+                if hit is not None:
+                    resolved[role] = hit
+                    taken.add(hit)
+        mapping = replace(self, **{role: resolved.get(role) for role in ROLES})
         for role in ("customer", "item"):
             if getattr(mapping, role) is None:
                 raise DataValidationError(
@@ -143,48 +170,133 @@ class ColumnMapping:
             )
         return mapping
 
+    def detected(self, resolved: ColumnMapping) -> dict[str, str]:
+        """Roles that ``resolved`` (from :meth:`resolve`) filled in by common names."""
+        return {
+            role: column
+            for role, column in resolved.as_dict().items()
+            if column is not None and getattr(self, role) is None
+        }
+
+
+ROLES = tuple(f.name for f in fields(ColumnMapping))
+#: Roles one column may serve together (an order number per customer is both).
+SHARED_ROLES = frozenset({"basket", "sequence"})
+
+
+def describe_detected(detected: dict[str, str]) -> str:
+    """One log line naming the roles found by common names and the flags that override them."""
+    found = ", ".join(f"{role}={column}" for role, column in detected.items())
+    flags = ", ".join(FLAGS[role] for role in detected)
+    return f"auto-detected columns: {found} (override with {flags})"
+
+
+def _check_shared(explicit: dict[str, str]) -> None:
+    roles_of: dict[str, list[str]] = {}
+    for role, column in explicit.items():
+        roles_of.setdefault(column, []).append(role)
+    for column, roles in roles_of.items():
+        if len(roles) > 1 and set(roles) != SHARED_ROLES:
+            flags = " and ".join(FLAGS[role] for role in roles)
+            raise DataValidationError(
+                f"column {column!r} is named for two roles ({flags}); only a basket id may "
+                "also be the sequence. Name each role's column once."
+            )
+
+
+def _is_alias(column: str, role: str) -> bool:
+    return _key(column) in {_key(alias) for alias in ALIASES[role]}
+
 
 def _key(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
-def id_type_of(con: duckdb.DuckDBPyConnection, relation: str, column: str) -> IdType:
-    """Decide whether an id column is kept as int64 or as string.
+#: Integer types that always fit in int64.
+_SMALL_INTS = frozenset(
+    {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER"}
+)
+_FLOATS = frozenset({"FLOAT", "DOUBLE", "REAL"})
+#: Text that is missing: empty or only whitespace.
+BLANK = r"[ \t\n\r\f\v]*"
+#: Canonical decimal integer text of at most 19 digits (int64 range is checked separately).
+CANONICAL_INT = r"(0|-?[1-9][0-9]{0,18})"
+_EXACT_FLOAT = 2**53  # floats are exact whole numbers below this
 
-    Integers stay integers. Floats whose values are all whole numbers (``17850.0``, as
-    pandas writes ids with gaps) become integers. Everything else is kept as text.
+
+def source_type(con: duckdb.DuckDBPyConnection, relation: str, column: str) -> str:
+    """DuckDB type name of ``column`` in ``relation`` (upper case, e.g. ``"DECIMAL(38,0)"``)."""
+    row = con.execute(f"DESCRIBE SELECT {quote_ident(column)} FROM {relation}").fetchone()
+    return str(row[1]).upper()
+
+
+def id_type_of(
+    con: duckdb.DuckDBPyConnection, relation: str, column: str, kind: str | None = None
+) -> IdType:
+    """Decide whether an id column is kept as int64 or as string (see the module docstring).
+
+    ``kind`` is the column's DuckDB type (looked up when not given).
+    """
+    kind = kind or source_type(con, relation, column)
+    if kind in _SMALL_INTS:
+        return "int64"
+    col = quote_ident(column)
+    if kind in _FLOATS:
+        not_whole = f"isfinite({col}) AND ({col} <> trunc({col}) OR abs({col}) >= {_EXACT_FLOAT})"
+        bad = con.execute(f"SELECT 1 FROM {relation} WHERE {not_whole} LIMIT 1").fetchone()
+        present = con.execute(f"SELECT 1 FROM {relation} WHERE isfinite({col}) LIMIT 1").fetchone()
+        return "int64" if bad is None and present is not None else "string"
+    text = id_text_sql(column, kind)
+    bad = con.execute(
+        f"SELECT 1 FROM (SELECT {text} AS t FROM {relation}) WHERE t IS NOT NULL AND NOT "
+        f"(regexp_full_match(t, '{CANONICAL_INT}') AND TRY_CAST(t AS BIGINT) IS NOT NULL) LIMIT 1"
+    ).fetchone()
+    present = con.execute(
+        f"SELECT 1 FROM (SELECT {text} AS t FROM {relation}) WHERE t IS NOT NULL LIMIT 1"
+    ).fetchone()
+    return "int64" if bad is None and present is not None else "string"
+
+
+def id_text_sql(column: str, kind: str) -> str:
+    """SQL for an id's exact text (``NULL`` when missing), given the column's DuckDB type.
+
+    Text is kept byte for byte (a blank-only value is missing); whole-number floats and
+    decimals give their integer text (``17850.0`` -> ``"17850"``); NaN and infinity are missing.
     """
     col = quote_ident(column)
-    dtype = con.execute(
-        f"SELECT typeof({col}) FROM {relation} WHERE {col} IS NOT NULL LIMIT 1"
-    ).fetchone()
-    if dtype is None:
-        return "string"
-    kind = dtype[0].upper()
-    if kind in {
-        "TINYINT",
-        "SMALLINT",
-        "INTEGER",
-        "BIGINT",
-        "UTINYINT",
-        "USMALLINT",
-        "UINTEGER",
-        "UBIGINT",
-        "HUGEINT",
-    }:
-        return "int64"
-    if kind in {"FLOAT", "DOUBLE"} or kind.startswith("DECIMAL"):
-        fractional = con.execute(
-            f"SELECT count(*) FROM {relation} WHERE {col} IS NOT NULL "
-            f"AND ({col} <> floor({col}) OR abs({col}) > 9e15)"
-        ).fetchone()[0]
-        return "int64" if fractional == 0 else "string"
-    return "string"
+    if kind in _FLOATS:
+        return (
+            f"CASE WHEN NOT isfinite({col}) THEN NULL "
+            f"WHEN {col} = trunc({col}) AND abs({col}) < {_EXACT_FLOAT} "
+            f"THEN CAST(CAST({col} AS BIGINT) AS VARCHAR) ELSE CAST({col} AS VARCHAR) END"
+        )
+    if kind.startswith("DECIMAL"):
+        return (
+            f"CASE WHEN {col} = trunc({col}) THEN CAST(CAST({col} AS HUGEINT) AS VARCHAR) "
+            f"ELSE CAST({col} AS VARCHAR) END"
+        )
+    text = col if kind == "VARCHAR" else f"CAST({col} AS VARCHAR)"
+    return f"CASE WHEN regexp_full_match({text}, '{BLANK}') THEN NULL ELSE {text} END"
 
 
-def id_expr(column: str, id_type: IdType) -> str:
-    """SQL that casts a source id column to its canonical type; blanks become NULL."""
+def id_expr(column: str, id_type: IdType, kind: str) -> str:
+    """SQL casting a source id column of DuckDB type ``kind`` to ``id_type``.
+
+    The result is ``NULL`` where the id is missing or (for ``int64``) not a canonical
+    integer: text equal ids give equal keys whatever the source types.
+    """
     col = quote_ident(column)
-    if id_type == "int64":
-        return f"TRY_CAST({col} AS BIGINT)"
-    return f"NULLIF(trim(CAST({col} AS VARCHAR)), '')"
+    if id_type == "string":
+        return id_text_sql(column, kind)
+    if kind in _SMALL_INTS:
+        return f"CAST({col} AS BIGINT)"
+    if kind in _FLOATS:
+        return (
+            f"CASE WHEN isfinite({col}) AND {col} = trunc({col}) AND abs({col}) < {_EXACT_FLOAT} "
+            f"THEN CAST({col} AS BIGINT) END"
+        )
+    text = col if kind == "VARCHAR" else id_text_sql(column, kind)
+    return (
+        f"CASE WHEN regexp_full_match({text}, '{CANONICAL_INT}') "
+        f"THEN TRY_CAST({text} AS BIGINT) END"
+    )

@@ -16,7 +16,7 @@ import duckdb
 
 from customer2vec.data.engine import quote_ident as q
 from customer2vec.data.mapping import ColumnMapping
-from customer2vec.data.sources import create_view, resolve_files
+from customer2vec.data.sources import create_view, file_kind, resolve_files
 from customer2vec.errors import DataValidationError
 
 if TYPE_CHECKING:
@@ -40,29 +40,36 @@ class PreparedSource:
     #: SQL yielding ``customer_id`` and attribute/label columns.
     customers: str | None = None
     notes: list[str] = field(default_factory=list)
+    #: Roles whose column was found by its common name (role -> column), for the log/report.
+    auto_detected: dict[str, str] = field(default_factory=dict)
 
 
 def prepare_generic(
     con: duckdb.DuckDBPyConnection, sources: Sequence[str | Path], opts: IngestOptions
 ) -> PreparedSource:
-    """Any CSV/Parquet files; columns come from the mapping flags or common names."""
+    """Any CSV/Parquet files; columns come from the mapping flags or common names.
+
+    CSV id columns are read as text so that ids keep their exact form (``00042137``).
+    """
     files = resolve_files(sources)
-    columns = create_view(con, "source", files, encoding=opts.encoding, delimiter=opts.delimiter)
+    read = {
+        "encoding": opts.encoding,
+        "delimiter": opts.delimiter,
+        "max_line_size": opts.max_line_size,
+    }
+    columns = create_view(con, "source", files, **read)
     mapping = opts.mapping.resolve(columns)
+    text = [c for c in (mapping.customer, mapping.basket, mapping.item) if c]
     if opts.time_format and mapping.time:  # parse with the given format, not the CSV sniffer's
-        create_view(
-            con,
-            "source",
-            files,
-            encoding=opts.encoding,
-            delimiter=opts.delimiter,
-            text_columns=[mapping.time],
-        )
+        text.append(mapping.time)
+    if file_kind(files[0]) == "csv":
+        create_view(con, "source", files, text_columns=text, **read)
     return PreparedSource(
         relation="source",
         mapping=mapping,
         label=", ".join(p.name for p in files[:3]) + (" ..." if len(files) > 3 else ""),
         paths=[str(p) for p in files],
+        auto_detected=opts.mapping.detected(mapping),
     )
 
 
@@ -71,12 +78,33 @@ def prepare_online_retail(
 ) -> PreparedSource:
     """UCI Online Retail (InvoiceNo, StockCode, Description, Quantity, InvoiceDate, ...)."""
     files = resolve_files(sources)
-    columns = create_view(con, "source", files, encoding=opts.encoding, delimiter=opts.delimiter)
+    read = {
+        "encoding": opts.encoding,
+        "delimiter": opts.delimiter,
+        "max_line_size": opts.max_line_size,
+    }
+    columns = create_view(con, "source", files, **read)
     _require_columns(
         columns,
         ("InvoiceNo", "StockCode", "Quantity", "InvoiceDate", "CustomerID"),
         "online-retail",
         files,
+    )
+    if file_kind(files[0]) == "csv":  # ids exactly as written
+        create_view(
+            con, "source", files, text_columns=["InvoiceNo", "StockCode", "CustomerID"], **read
+        )
+    mapping = (
+        opts.mapping.resolve(columns)
+        if _any_set(opts.mapping)
+        else ColumnMapping(
+            customer="CustomerID",
+            basket="InvoiceNo",
+            item="StockCode",
+            time="InvoiceDate",
+            quantity="Quantity",
+            price="UnitPrice" if "UnitPrice" in columns else None,
+        )
     )
     # The UCI CSV export writes dates as 12/1/2010 8:26; the Parquet/xlsx copies as timestamps.
     date = q("InvoiceDate")
@@ -94,16 +122,8 @@ def prepare_online_retail(
         FROM source""")
     return PreparedSource(
         relation="retail",
-        mapping=opts.mapping.resolve(columns)
-        if _any_set(opts.mapping)
-        else ColumnMapping(
-            customer="CustomerID",
-            basket="InvoiceNo",
-            item="StockCode",
-            time="InvoiceDate",
-            quantity="Quantity",
-            price="UnitPrice" if "UnitPrice" in columns else None,
-        ),
+        mapping=mapping,
+        auto_detected=opts.mapping.detected(mapping) if _any_set(opts.mapping) else {},
         label="UCI Online Retail",
         paths=[str(p) for p in files],
         rules=[

@@ -1,4 +1,10 @@
-"""Side tables: item catalogue, customer table, "frequently bought together" lists."""
+"""Side tables: item catalogue, customer table, "frequently bought together" lists.
+
+Their ids follow the transactions' id rules (:mod:`customer2vec.data.mapping`): CSV id
+columns are read as text, and a side table's id matches a transaction id when their texts
+are equal, whatever the two columns' types (``42`` matches ``"42"`` and ``42.0``;
+``"007"`` does not match ``7``).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +18,15 @@ import pyarrow as pa
 
 from customer2vec.columns import Columns
 from customer2vec.data.engine import quote_ident, quote_literal, run_sql
-from customer2vec.data.mapping import ALIASES, IdType, id_type_of
+from customer2vec.data.mapping import (
+    ALIASES,
+    CANONICAL_INT,
+    IdType,
+    id_expr,
+    id_text_sql,
+    id_type_of,
+    source_type,
+)
 from customer2vec.data.report import note, note_dropped
 from customer2vec.data.sources import create_view, file_kind, read_copurchase_json, resolve_files
 from customer2vec.errors import DataValidationError
@@ -103,9 +117,16 @@ def _user_table(
     if not files:
         return None
     paths = resolve_files([files] if isinstance(files, str | Path) else list(files), what=role)
-    columns = create_view(con, view, paths, encoding=opts.encoding, delimiter=opts.delimiter)
+    read = {
+        "encoding": opts.encoding,
+        "delimiter": opts.delimiter,
+        "max_line_size": opts.max_line_size,
+    }
+    columns = create_view(con, view, paths, **read)
     flag = f"--{role}-id-col"
     id_col = _pick(columns, id_col, ALIASES[role], flag, f"{role} table")
+    if file_kind(paths[0]) == "csv":  # ids exactly as written
+        create_view(con, view, paths, text_columns=[id_col], **read)
     select = [f"{quote_ident(id_col)} AS {role}_id"]
     if role == "item":
         name = _pick(
@@ -148,23 +169,13 @@ def _detect(con: duckdb.DuckDBPyConnection, sql: str, column: str) -> IdType:
     return id_type_of(con, f"({sql})", column)
 
 
-def _cast(con: duckdb.DuckDBPyConnection, relation: str, column: str, id_type: IdType) -> str:
-    """SQL casting a side-table id column to the transactions' id type."""
-    col = quote_ident(column)
-    source = con.execute(f"SELECT typeof({col}) FROM {relation} LIMIT 1").fetchone()
-    is_float = source is not None and source[0].upper() in {"FLOAT", "DOUBLE"}
-    if id_type == "int64":
-        return (
-            f"TRY_CAST(TRY_CAST({col} AS DOUBLE) AS BIGINT)"
-            if is_float
-            else (f"TRY_CAST({col} AS BIGINT)")
-        )
-    if is_float:  # 17850.0 written by pandas for an integer id with gaps
-        return (
-            f"CASE WHEN {col} = floor({col}) THEN CAST(CAST({col} AS BIGINT) AS VARCHAR) "
-            f"ELSE CAST({col} AS VARCHAR) END"
-        )
-    return f"NULLIF(trim(CAST({col} AS VARCHAR)), '')"
+def _cast(
+    con: duckdb.DuckDBPyConnection, relation: str, column: str, id_type: IdType
+) -> tuple[str, str]:
+    """SQL casting a side-table id column to the transactions' id type, and SQL that is
+    true where the id is missing (empty, blank, NaN): equal texts give equal keys."""
+    kind = source_type(con, relation, column)
+    return id_expr(column, id_type, kind), f"({id_text_sql(column, kind)}) IS NULL"
 
 
 def _write_keyed(
@@ -177,12 +188,13 @@ def _write_keyed(
     what: str,
 ) -> dict[str, Any]:
     """Write a table keyed by ``key``: drop rows with unusable or repeated keys, counted."""
+    cast, blank = _cast(con, f"({sql})", key, id_type)
     run_sql(
         con,
         f"""
         CREATE OR REPLACE TEMP TABLE keyed AS
-        SELECT * REPLACE ({_cast(con, f"({sql})", key, id_type)} AS {quote_ident(key)}),
-               {quote_ident(key)} IS NULL AS __blank, row_number() OVER () AS __row
+        SELECT * REPLACE ({cast} AS {quote_ident(key)}),
+               {blank} AS __blank, row_number() OVER () AS __row
         FROM ({sql})""",
     )
     run_sql(
@@ -254,8 +266,9 @@ def _write_copurchase(
         base = "SELECT a, b, r, row_number() OVER () AS __row FROM copurchase_arrow"
     else:
         files = resolve_files([path], what="co-purchase")
-        file_kind(files[0])
         columns = create_view(con, "copurchase_file", files)
+        if file_kind(files[0]) == "csv" and len(columns) >= 2:  # ids exactly as written
+            create_view(con, "copurchase_file", files, text_columns=columns[:2])
         if len(columns) < 2:
             raise DataValidationError(
                 f"{path} needs two columns (item, co-bought item) and an optional rank; it has "
@@ -273,17 +286,22 @@ def _write_copurchase(
         )
     run_sql(con, f"CREATE OR REPLACE TEMP TABLE cp_raw AS {base}")
     if item_type is None:
-        digits = con.execute("""
-            SELECT bool_and(regexp_full_match(CAST(a AS VARCHAR), '-?[0-9]{1,18}')
-                        AND regexp_full_match(CAST(b AS VARCHAR), '-?[0-9]{1,18}'))
-            FROM cp_raw""").fetchone()[0]
-        item_type = "int64" if digits else "string"
+        kinds = {c: source_type(con, "cp_raw", c) for c in ("a", "b")}
+        both = " UNION ALL ".join(
+            f"SELECT {id_text_sql(c, kind)} AS t FROM cp_raw" for c, kind in kinds.items()
+        )
+        bad = con.execute(
+            f"SELECT 1 FROM ({both}) WHERE t IS NOT NULL AND NOT "
+            f"(regexp_full_match(t, '{CANONICAL_INT}') AND TRY_CAST(t AS BIGINT) IS NOT NULL) "
+            "LIMIT 1"
+        ).fetchone()
+        item_type = "int64" if bad is None else "string"
     run_sql(
         con,
         f"""
         CREATE OR REPLACE TEMP TABLE cp AS
-        SELECT {_cast(con, "cp_raw", "a", item_type)} AS a,
-               {_cast(con, "cp_raw", "b", item_type)} AS b,
+        SELECT {_cast(con, "cp_raw", "a", item_type)[0]} AS a,
+               {_cast(con, "cp_raw", "b", item_type)[0]} AS b,
                TRY_CAST(r AS BIGINT) AS r, __row FROM cp_raw""",
     )
     rows_read, bad, self_pairs = con.execute("""
