@@ -30,7 +30,7 @@ from customer2vec.errors import DataValidationError
 from customer2vec.evaluation.intrinsic import item_quality
 from customer2vec.index.catalog import ItemCatalog, similar_items
 from customer2vec.index.embeddings import Embeddings
-from customer2vec.models import Model, load_model
+from customer2vec.models import Model, load_model, model_dataset_path
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +181,7 @@ def gather(
     segment_dir = Path(segments) if segments is not None else None
     if segment_dir is not None:
         _check_segments(segment_dir)
-    dataset = _dataset(model)
+    dataset = _dataset(model, model_dir)
     catalog = ItemCatalog.load(model_dir)
     if catalog.table.empty and dataset is not None and dataset.has("items"):
         catalog = ItemCatalog(dataset.read("items"))
@@ -226,10 +226,11 @@ def gather(
     return data
 
 
-def _dataset(model: Model) -> Dataset | None:
-    source = model.meta_.get("dataset", {}).get("path")
-    if source is None or not (Path(source) / "dataset.json").is_file():
-        log.warning("the model's dataset (%s) is not available", source)
+def _dataset(model: Model, model_dir: str | Path) -> Dataset | None:
+    try:
+        source = model_dataset_path(model_dir, model.meta_)
+    except DataValidationError as err:
+        log.warning("%s", err)
         return None
     return Dataset.open(source)
 

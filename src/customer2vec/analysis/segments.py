@@ -21,10 +21,9 @@ from customer2vec.analysis.segmentation import (
 from customer2vec.columns import Columns
 from customer2vec.config import require_choice
 from customer2vec.corpus import build_baskets, customer_item_matrix
-from customer2vec.data.dataset import Dataset, atomic_directory
-from customer2vec.errors import DataValidationError
+from customer2vec.data.dataset import atomic_directory
 from customer2vec.index.embeddings import Embeddings
-from customer2vec.models import load_model
+from customer2vec.models import load_model, resolve_model_dataset
 
 log = logging.getLogger(__name__)
 PROFILE_ATTRIBUTES = ("department", "product_category", "category", "aisle")
@@ -58,10 +57,7 @@ def segment_model(
     """Segment a model's customers (or cluster its items) and write the report to ``out``."""
     require_choice(what, "what", ("customers", "items"))
     model = load_model(model_dir)
-    source = model.meta_.get("dataset", {}).get("path")
-    if source is None:
-        raise DataValidationError(f"{model_dir} does not name its dataset; train it again.")
-    dataset = Dataset.open(source)
+    dataset = resolve_model_dataset(model_dir, model.meta_)
     items = dataset.read("items") if dataset.has("items") else None
     baskets = build_baskets(dataset)
     if what == "items":

@@ -33,7 +33,7 @@ from customer2vec.errors import Customer2VecError, DataValidationError, DataWarn
 from customer2vec.index.catalog import ItemCatalog
 from customer2vec.index.embeddings import Embeddings, Neighbors
 from customer2vec.index.recommend import Recommender
-from customer2vec.models import get_model_class, load_model
+from customer2vec.models import get_model_class, load_model, resolve_model_dataset
 from customer2vec.models.base import Model, read_model_file
 from customer2vec.models.ranking import RankingModel
 
@@ -572,10 +572,7 @@ def _load(
 ) -> tuple[Recommender | None, Model, BasketCorpus | None, ItemCatalog, Dataset]:
     """The recommender (ranking models), model, history, catalogue and dataset of a model."""
     document = read_model_file(model_dir)
-    source = document.get("dataset", {}).get("path")
-    if source is None:
-        raise DataValidationError(f"{model_dir} does not name its dataset; train it again.")
-    dataset = Dataset.open(source)
+    dataset = resolve_model_dataset(model_dir, document)
     if issubclass(get_model_class(document["model"]), RankingModel):
         recommender = Recommender.load(model_dir)
         return recommender, recommender.model, recommender.history, recommender.catalog, dataset

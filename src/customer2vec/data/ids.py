@@ -24,6 +24,8 @@ from customer2vec.errors import DataValidationError, UnknownIdError
 OnUnknown = Literal["raise", "skip", "missing"]
 _ON_UNKNOWN = ("raise", "skip", "missing")
 _INT64_MAX_DIGITS = 18  # any run of <= 18 decimal digits fits in int64
+#: The fix named in errors about a saved model's files.
+RETRAIN = "Train the model again."
 
 
 class IdMap:
@@ -161,6 +163,7 @@ class IdMap:
         Returns the written file. A stale file of the other kind with the same name is removed.
         """
         directory = Path(path)
+        name = check_file_name(name, directory)
         directory.mkdir(parents=True, exist_ok=True)
         npy, js = directory / f"{name}.npy", directory / f"{name}.json"
         if self.is_integer:
@@ -181,28 +184,28 @@ class IdMap:
             If neither ``NAME.npy`` nor ``NAME.json`` exists, or the file is corrupt.
         """
         directory = Path(path)
+        name = check_file_name(name, directory)
         npy, js = directory / f"{name}.npy", directory / f"{name}.json"
         if npy.is_file():
-            try:
-                ids = np.load(npy, mmap_mode="r" if mmap else None, allow_pickle=False)
-            except ValueError as err:
-                raise DataValidationError(f"{npy} is not an id list ({err}). Save again.") from err
+            ids = load_array(directory, npy.name, mmap=mmap)
             if ids.dtype.kind not in "iu" or ids.ndim != 1:
                 raise DataValidationError(
                     f"{npy} must hold a 1-D integer array; got {ids.dtype} with shape "
-                    f"{ids.shape}. Save again."
+                    f"{ids.shape}. {RETRAIN}"
                 )
             return cls(ids, kind=kind)
         if js.is_file():
             try:
                 ids = json.loads(js.read_text(encoding="utf-8"))
-            except (json.JSONDecodeError, UnicodeDecodeError) as err:
-                raise DataValidationError(f"{js} is corrupt ({err}). Save again.") from err
+            except (ValueError, OSError) as err:  # JSONDecodeError, UnicodeDecodeError
+                raise DataValidationError(
+                    f"{js} is corrupt or unreadable ({_reason(err)}). {RETRAIN}"
+                ) from err
             if not isinstance(ids, list) or not all(isinstance(x, str) for x in ids):
-                raise DataValidationError(f"{js} must hold a JSON list of strings. Save again.")
+                raise DataValidationError(f"{js} must hold a JSON list of strings. {RETRAIN}")
             return cls(np.array(ids, dtype=object), kind=kind)
         raise DataValidationError(
-            f"no {kind} id list in {directory}: expected {npy.name} or {js.name}."
+            f"no {kind} id list in {directory}: expected {npy.name} or {js.name}. {RETRAIN}"
         )
 
     def _positions(self, ids: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -213,6 +216,81 @@ class IdMap:
         if known is not None:
             positions[~known] = -1
         return positions, query
+
+
+def check_file_name(name: object, directory: str | Path) -> str:
+    """Return ``name`` if it names a file directly inside ``directory``; else raise.
+
+    Names come from code or from a saved ``model.json``: refusing path separators and ``..``
+    keeps a crafted file from making a load read outside the model's folder.
+
+    Raises
+    ------
+    DataValidationError
+        If ``name`` is not a non-empty string without ``/``, ``\\``, ``..`` or NUL.
+    """
+    if (
+        not isinstance(name, str)
+        or name in ("", ".")
+        or ".." in name
+        or any(sep in name for sep in ("/", "\\", "\0"))
+    ):
+        raise DataValidationError(
+            f"{directory}: the stored file name {name!r} is not a plain file name (it must "
+            f"not hold path separators or '..'), so the files are corrupt. {RETRAIN}"
+        )
+    return name
+
+
+def load_array(
+    directory: str | Path, name: str, *, mmap: bool = False, fix: str = ""
+) -> np.ndarray:
+    """Read the array ``directory/name`` (a ``.npy`` file) without pickle.
+
+    Every saved model reads its arrays through here, so a missing, truncated, empty or
+    object-dtype file gives one clear error naming it, never a traceback.
+
+    Parameters
+    ----------
+    directory
+        The folder holding the file (a model directory or one of its sub-folders).
+    name
+        The file's name; ``.npy`` is added when it has no such suffix. Path separators and
+        ``..`` are refused.
+    mmap
+        Memory-map the array read-only instead of reading it into memory.
+    fix
+        What the user should do about a bad file (default: train the model again).
+
+    Raises
+    ------
+    DataValidationError
+        If the name is not a plain file name, or the file is missing, corrupt or unreadable.
+    """
+    fix = fix or RETRAIN
+    name = check_file_name(name, directory)
+    file = Path(directory) / (name if name.endswith(".npy") else f"{name}.npy")
+    if not file.is_file():
+        raise DataValidationError(f"{file} is missing. {fix}")
+    try:
+        array = np.load(file, mmap_mode="r" if mmap else None, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as err:
+        raise DataValidationError(
+            f"{file} is corrupt or unreadable ({_reason(err)}). {fix}"
+        ) from err
+    if not isinstance(array, np.ndarray):  # an .npz archive under a .npy name
+        close = getattr(array, "close", None)
+        if close is not None:
+            close()
+        raise DataValidationError(
+            f"{file} is corrupt or unreadable (not a single .npy array). {fix}"
+        )
+    return array
+
+
+def _reason(err: BaseException) -> str:
+    """A short reason for a load error: its message, or its type when it has none."""
+    return str(err) or type(err).__name__
 
 
 def _coerce(query: np.ndarray, *, integer: bool) -> tuple[np.ndarray, np.ndarray | None]:

@@ -263,17 +263,14 @@ def evaluate_model_items(
     """
     from customer2vec.corpus.copurchase import build_copurchase
     from customer2vec.data.dataset import Dataset
-    from customer2vec.models import load_model
+    from customer2vec.models import load_model, resolve_model_dataset
 
     require_int(min_count, "min_count", minimum=1)
     model = load_model(model_dir)
     vectors = getattr(model, "item_vectors_", None)
     if vectors is None:
         raise DataValidationError(f"model {model.name!r} has no item vectors to judge.")
-    source = dataset or model.meta_.get("dataset", {}).get("path")
-    if source is None:
-        raise DataValidationError("the model does not name its dataset; pass --dataset.")
-    data = Dataset.open(source)
+    data = Dataset.open(dataset) if dataset else resolve_model_dataset(model_dir, model.meta_)
     items_file = Path(model_dir) / "items.parquet"
     items = (
         pd.read_parquet(items_file)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from customer2vec.columns import Columns
+from customer2vec.errors import DataValidationError
 from customer2vec.index.embeddings import Embeddings, Neighbors
 
 #: Attributes shown beside names, when present, in this order.
@@ -25,8 +26,27 @@ class ItemCatalog:
 
     @classmethod
     def load(cls, model_dir: str | Path) -> ItemCatalog:
+        """The ``items.parquet`` saved with a model (an empty catalogue when there is none).
+
+        Raises
+        ------
+        DataValidationError
+            If the file is corrupt or has no ``item_id`` column.
+        """
         path = Path(model_dir) / "items.parquet"
-        return cls(pd.read_parquet(path) if path.is_file() else None)
+        if not path.is_file():
+            return cls(None)
+        try:
+            items = pd.read_parquet(path)
+        except (ValueError, OSError) as err:  # ArrowInvalid is a ValueError
+            raise DataValidationError(
+                f"{path} is corrupt or unreadable ({err}). Train the model again."
+            ) from err
+        if Columns.ITEM not in items.columns:
+            raise DataValidationError(
+                f"{path} is corrupt (no {Columns.ITEM} column). Train the model again."
+            )
+        return cls(items)
 
     @property
     def display_columns(self) -> list[str]:

@@ -11,7 +11,7 @@ import pandas as pd
 
 from customer2vec.columns import Columns
 from customer2vec.config import require_int
-from customer2vec.data.ids import IdMap
+from customer2vec.data.ids import RETRAIN, IdMap, check_file_name, load_array
 from customer2vec.errors import DataValidationError
 
 
@@ -147,11 +147,19 @@ class Embeddings:
     def load(cls, path: str | Path, name: str = "item", *, mmap: bool = True) -> Embeddings:
         """Read embeddings written by :meth:`save` (memory-mapped by default)."""
         directory = Path(path)
-        file = directory / f"{name}_vectors.npy"
+        file = directory / f"{check_file_name(name, directory)}_vectors.npy"
         if not file.is_file():
-            raise DataValidationError(f"no {name} vectors in {directory} (missing {file.name}).")
-        vectors = np.load(file, mmap_mode="r" if mmap else None, allow_pickle=False)
-        return cls(IdMap.load(directory, f"{name}_ids", kind=name), vectors, kind=name)
+            raise DataValidationError(
+                f"no {name} vectors in {directory} (missing {file.name}). {RETRAIN}"
+            )
+        vectors = load_array(directory, file.name, mmap=mmap)
+        ids = IdMap.load(directory, f"{name}_ids", kind=name)
+        if vectors.ndim != 2 or vectors.shape[0] != len(ids) or vectors.dtype.kind not in "fiu":
+            raise DataValidationError(
+                f"{file} is corrupt (a {vectors.dtype} array of shape {vectors.shape}; expected "
+                f"numbers with one row per id, {len(ids)} rows). {RETRAIN}"
+            )
+        return cls(ids, vectors, kind=name)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per id: the id column, then ``vector`` (list of float32)."""

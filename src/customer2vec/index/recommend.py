@@ -21,12 +21,11 @@ from tqdm import tqdm
 from customer2vec.columns import Columns
 from customer2vec.config import require_int
 from customer2vec.corpus.baskets import BasketCorpus, build_baskets
-from customer2vec.data.dataset import Dataset
 from customer2vec.data.ids import IdMap
 from customer2vec.errors import ConfigError, DataValidationError, DataWarning, UnknownIdError
 from customer2vec.index.catalog import ItemCatalog
 from customer2vec.index.embeddings import Neighbors
-from customer2vec.models import load_model
+from customer2vec.models import load_model, resolve_model_dataset
 from customer2vec.models._scoring import customer_counts
 from customer2vec.models.ranking import RankingModel
 
@@ -85,20 +84,22 @@ class Recommender:
     def load(cls, model_dir: str | Path, *, mmap: bool = True) -> Recommender:
         """Load a saved model and rebuild its history from the dataset named in ``model.json``.
 
+        The dataset is looked for beside the model first, then where it was at training (see
+        :func:`customer2vec.models.model_dataset_path`), so the working directory does not
+        matter.
+
         Raises
         ------
         DataValidationError
-            If the model names no dataset, or the dataset's items no longer match the model's.
+            If the model names no dataset, the dataset is gone, or its items no longer match
+            the model's.
         ConfigError
             If the model cannot rank items.
         """
         model = load_model(model_dir, mmap=mmap)
         meta = getattr(model, "meta_", {}) or {}
-        source = meta.get("dataset", {}).get("path")
-        if source is None:
-            raise DataValidationError(f"{model_dir} does not name its dataset; train it again.")
         _check_ranking(model)  # before the (slow) corpus build
-        dataset = Dataset.open(source)
+        dataset = resolve_model_dataset(model_dir, meta)
         min_item_count = (meta.get("config") or {}).get("min_item_count", 1)
         history = build_baskets(dataset, min_item_count=min_item_count)
         catalog = ItemCatalog.load(model_dir)

@@ -5,8 +5,15 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from customer2vec.errors import ConfigError
-from customer2vec.models.base import EmbeddingModel, Model, read_model_file
+from customer2vec.data.ids import RETRAIN
+from customer2vec.errors import ConfigError, Customer2VecError, DataValidationError
+from customer2vec.models.base import (
+    EmbeddingModel,
+    Model,
+    model_dataset_path,
+    read_model_file,
+    resolve_model_dataset,
+)
 
 #: ``customer2vec train --model NAME`` -> (module, class). Modules import lazily, so an
 #: optional dependency is needed only by the model that uses it.
@@ -29,6 +36,20 @@ REGISTRY: dict[str, tuple[str, str]] = {
 }
 
 
+#: What a corrupt or crafted model folder makes ``_load_state`` raise, beyond our own errors
+#: (``RuntimeError``: torch's ``load_state_dict`` on weights of the wrong shape).
+_LOAD_ERRORS = (
+    ValueError,
+    OSError,
+    EOFError,
+    KeyError,
+    TypeError,
+    IndexError,
+    AttributeError,
+    RuntimeError,
+)
+
+
 def model_names() -> list[str]:
     """Names accepted by ``train --model``."""
     return sorted(REGISTRY)
@@ -48,10 +69,31 @@ def create_model(name: str, **params: object) -> Model:
 
 
 def load_model(path: str | Path, *, mmap: bool = True) -> Model:
-    """Load a model directory written by ``Model.save`` (no pickle)."""
+    """Load a model directory written by ``Model.save`` (no pickle).
+
+    Raises
+    ------
+    DataValidationError
+        If ``path`` holds no model, or its ``model.json`` or arrays are corrupt: one message
+        naming the model directory, never a traceback from deep inside NumPy or a model.
+    """
     document = read_model_file(path)
-    model = create_model(document["model"], **document["params"])
-    model._load_state(Path(path), document.get("state", {}), mmap=mmap)
+    try:
+        model = create_model(document["model"], **document["params"])
+    except ConfigError as err:
+        raise DataValidationError(
+            f"{Path(path) / 'model.json'} is corrupt: {err} {RETRAIN}"
+        ) from err
+    try:
+        model._load_state(Path(path), document.get("state", {}), mmap=mmap)
+    except Customer2VecError:
+        raise
+    except _LOAD_ERRORS as err:
+        reason = str(err) or type(err).__name__
+        raise DataValidationError(
+            f"the model in {path} is corrupt or unreadable ({type(err).__name__}: {reason}). "
+            f"{RETRAIN}"
+        ) from err
     model.meta_ = document
     return model
 
@@ -63,5 +105,7 @@ __all__ = [
     "create_model",
     "get_model_class",
     "load_model",
+    "model_dataset_path",
     "model_names",
+    "resolve_model_dataset",
 ]

@@ -18,6 +18,7 @@ from scipy.sparse import csr_matrix
 from tqdm import tqdm
 
 from customer2vec.config import require_float, require_int
+from customer2vec.data.ids import load_array
 from customer2vec.errors import ConfigError, MissingDependencyError
 
 WEIGHTS_DIR = "weights"
@@ -59,10 +60,7 @@ def load_weights(module: Any, directory: Path, names: list[str]) -> Any:
     """Load ``weights/NAME.npy`` arrays written by :func:`save_weights` into ``module``."""
     torch = import_torch()
     folder = directory / WEIGHTS_DIR
-    state = {
-        name: torch.from_numpy(np.load(folder / f"{name}.npy", allow_pickle=False).copy())
-        for name in names
-    }
+    state = {name: torch.from_numpy(load_array(folder, f"{name}.npy").copy()) for name in names}
     module.load_state_dict(state)
     module.eval()
     return module

@@ -10,6 +10,7 @@ import numpy as np
 from customer2vec.config import require_choice, require_float, require_int
 from customer2vec.corpus.baskets import BasketCorpus
 from customer2vec.corpus.matrix import WEIGHTINGS, customer_item_matrix
+from customer2vec.data.ids import load_array
 from customer2vec.errors import MissingDependencyError
 from customer2vec.index.embeddings import Embeddings
 from customer2vec.models._scoring import (
@@ -170,4 +171,5 @@ class ALS(EmbeddingModel, RankingModel):
         file = directory / _ITEM_CUSTOMERS_FILE
         self._weighting_stats = None
         if file.is_file() and "mean_items" in state:
-            self._weighting_stats = (np.load(file, allow_pickle=False), float(state["mean_items"]))
+            stats = load_array(directory, _ITEM_CUSTOMERS_FILE)
+            self._weighting_stats = (stats, float(state["mean_items"]))

@@ -32,7 +32,7 @@ from scipy.sparse import csr_matrix, diags
 from customer2vec.config import require_choice, require_float, require_int
 from customer2vec.corpus.baskets import BasketCorpus, BasketsWithTables
 from customer2vec.corpus.matrix import customer_item_matrix
-from customer2vec.data.ids import IdMap
+from customer2vec.data.ids import IdMap, load_array
 from customer2vec.errors import ConfigError
 from customer2vec.index.embeddings import Embeddings
 from customer2vec.models._labels import (
@@ -319,9 +319,9 @@ class Autoencoder(EmbeddingModel, RankingModel):
     def _load_state(self, directory: Path, state: dict[str, Any], *, mmap: bool) -> None:
         super()._load_state(directory, state, mmap=mmap)
         self.item_ids_ = IdMap.load(directory, _VOCABULARY, kind="item")
-        self._idf = np.load(directory / _IDF_FILE, allow_pickle=False)
+        self._idf = load_array(directory, _IDF_FILE)
         groups = directory / _GROUPS_FILE
-        self._groups = np.load(groups, allow_pickle=False) if groups.is_file() else None
+        self._groups = load_array(directory, _GROUPS_FILE) if groups.is_file() else None
         self._n_outputs = int(state["n_items"])
         self.training_ = state.get("training", {})
         net = _network(state["n_inputs"], self._n_outputs, self, has_head=state["has_head"])

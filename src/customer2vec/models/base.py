@@ -11,19 +11,21 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, ClassVar, Self
 
 import pandas as pd
 
-from customer2vec.data.dataset import atomic_directory
+from customer2vec.data.dataset import INFO_FILE, MODEL_OUTPUT, Dataset, atomic_directory
+from customer2vec.data.ids import RETRAIN
 from customer2vec.errors import ConfigError, DataValidationError, NotFittedError
 from customer2vec.index.embeddings import Embeddings
 
-MODEL_FILE = "model.json"
-FORMAT_NAME = "customer2vec-model"
+MODEL_FILE = MODEL_OUTPUT.marker
+FORMAT_NAME = MODEL_OUTPUT.format
 FORMAT_VERSION = 1
 
 
@@ -102,12 +104,22 @@ class Model(ABC):
 
         ``meta`` is stored in ``model.json`` beside the parameters (dataset fingerprint,
         resolved configuration, timings...); ``tables`` are written as ``NAME.parquet``
-        (e.g. the item catalogue, for readable neighbors).
+        (e.g. the item catalogue, for readable neighbors). A ``meta["dataset"]["path"]`` is
+        stored absolute and relative to ``path`` (see :func:`model_dataset_path`).
+
+        ``overwrite`` replaces an existing ``path`` only if it is empty or a model folder
+        holding nothing but model files; ``path`` may not overlap the model's dataset.
         """
         from customer2vec import __version__
 
         self.check_fitted()
-        with atomic_directory(path, overwrite=overwrite) as tmp:
+        meta = dict(meta or {})
+        dataset = meta.get("dataset")
+        inputs = []
+        if isinstance(dataset, Mapping) and isinstance(dataset.get("path"), str):
+            meta["dataset"] = dataset_reference(dataset, path)
+            inputs.append(meta["dataset"]["path"])
+        with atomic_directory(path, overwrite=overwrite, kind=MODEL_OUTPUT, inputs=inputs) as tmp:
             state = self._save_state(tmp) or {}
             for table, frame in (tables or {}).items():
                 frame.to_parquet(tmp / f"{table}.parquet", index=False)
@@ -118,7 +130,7 @@ class Model(ABC):
                 "customer2vec_version": __version__,
                 "params": self.get_params(),
                 "state": state,
-                **(meta or {}),
+                **meta,
             }
             (tmp / MODEL_FILE).write_text(
                 json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8"
@@ -135,25 +147,114 @@ class Model(ABC):
 
 
 def read_model_file(path: str | Path) -> dict[str, Any]:
-    """Read and check ``model.json``; raise ``DataValidationError`` if ``path`` is no model."""
+    """Read and check ``model.json``; raise ``DataValidationError`` if ``path`` is no model.
+
+    The document must be a JSON object with our ``format``, an integer ``format_version``,
+    a registered ``model`` name, a ``params`` object and, when present, ``state``,
+    ``dataset`` and ``config`` objects.
+    """
+    from customer2vec.models import REGISTRY
+
     path = Path(path)
     file = path / MODEL_FILE
     if not file.is_file():
         hint = (
-            " It is a dataset: train a model on it first."
-            if (path / "dataset.json").is_file()
-            else ""
+            " It is a dataset: train a model on it first." if (path / INFO_FILE).is_file() else ""
         )
         raise DataValidationError(f"{path} is not a customer2vec model (no {MODEL_FILE}).{hint}")
     try:
         document = json.loads(file.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
-        raise DataValidationError(f"{file} is corrupt ({err.msg}). Train again.") from err
+        raise DataValidationError(f"{file} is corrupt ({err.msg}). {RETRAIN}") from err
+    except (UnicodeDecodeError, OSError) as err:
+        raise DataValidationError(f"{file} is corrupt or unreadable ({err}). {RETRAIN}") from err
+
+    def corrupt(what: str) -> DataValidationError:
+        return DataValidationError(f"{file} is corrupt ({what}). {RETRAIN}")
+
+    if not isinstance(document, dict):
+        raise corrupt(f"it holds a JSON {type(document).__name__}, not an object")
     if document.get("format") != FORMAT_NAME:
         raise DataValidationError(f"{file} is not a customer2vec model description.")
-    if document.get("format_version", 0) > FORMAT_VERSION:
+    version = document.get("format_version", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise corrupt(f"format_version must be an integer; got {version!r}")
+    if version > FORMAT_VERSION:
         raise DataValidationError(f"{path} was saved by a newer customer2vec; upgrade to load it.")
+    name = document.get("model")
+    if not isinstance(name, str):
+        raise corrupt(f"'model' must name a model; got {name!r}")
+    if name not in REGISTRY:
+        raise DataValidationError(
+            f"{file} names an unknown model {name!r} (this customer2vec knows "
+            f"{', '.join(sorted(REGISTRY))}). Upgrade customer2vec if a newer one saved it, "
+            "or train the model again."
+        )
+    if not isinstance(document.get("params"), dict):
+        raise corrupt(f"'params' must be an object; got {document.get('params')!r}")
+    for key in ("state", "dataset", "config"):
+        if key in document and not isinstance(document[key], dict):
+            if key == "config" and document[key] is None:
+                continue
+            raise corrupt(f"{key!r} must be an object; got {document[key]!r}")
     return document
+
+
+def dataset_reference(dataset: Mapping[str, Any], model_dir: str | Path) -> dict[str, Any]:
+    """``dataset`` (from ``model.json``) with its path absolute and relative to ``model_dir``.
+
+    The relative path keeps a model working when it moves together with its dataset; the
+    absolute one when the model alone moves.
+    """
+    absolute = Path(os.path.abspath(dataset["path"]))
+    reference = {**dataset, "path": str(absolute)}
+    try:
+        relative = os.path.relpath(absolute, os.path.abspath(model_dir))
+    except ValueError:  # another drive (Windows): no relative path
+        reference.pop("relative_path", None)
+    else:
+        reference["relative_path"] = PurePath(relative).as_posix()
+    return reference
+
+
+def model_dataset_path(model_dir: str | Path, meta: Mapping[str, Any]) -> Path:
+    """Where the dataset a model was trained on is now.
+
+    Tried in order: the path relative to the model directory (model and dataset moved
+    together), the absolute path (the model alone moved), and the path as stored, relative
+    to the working directory (models saved before the dataset's absolute path was kept).
+
+    Raises
+    ------
+    DataValidationError
+        If ``meta`` names no dataset, or no tried path holds one.
+    """
+    reference = meta.get("dataset") if isinstance(meta, Mapping) else None
+    if not isinstance(reference, Mapping):
+        raise DataValidationError(f"{model_dir} does not name its dataset; train it again.")
+    tried: list[Path] = []
+    relative = reference.get("relative_path")
+    if isinstance(relative, str) and relative:
+        tried.append(Path(model_dir) / relative)
+    stored = reference.get("path")
+    if isinstance(stored, str) and stored:
+        tried.append(Path(stored))
+    if not tried:
+        raise DataValidationError(f"{model_dir} does not name its dataset; train it again.")
+    for candidate in tried:
+        if (candidate / INFO_FILE).is_file():
+            return candidate
+    shown = ", ".join(str(candidate) for candidate in dict.fromkeys(tried))
+    raise DataValidationError(
+        f"the dataset model {model_dir} was trained on is gone (tried {shown}). Move the "
+        "dataset back (or keep it beside the model as it was at training), or train the "
+        "model again."
+    )
+
+
+def resolve_model_dataset(model_dir: str | Path, meta: Mapping[str, Any]) -> Dataset:
+    """Open the dataset a saved model was trained on (see :func:`model_dataset_path`)."""
+    return Dataset.open(model_dataset_path(model_dir, meta))
 
 
 class EmbeddingModel(Model):

@@ -20,7 +20,7 @@ from scipy.sparse import csr_matrix
 
 from customer2vec.config import require_choice, require_float, require_int
 from customer2vec.corpus.baskets import BasketCorpus, concat_ranges
-from customer2vec.data.ids import IdMap
+from customer2vec.data.ids import IdMap, load_array
 from customer2vec.errors import DataValidationError
 from customer2vec.models.ranking import RankingModel
 
@@ -63,15 +63,14 @@ class _Baseline(RankingModel):
         return {}
 
     def _load_state(self, directory: Path, state: dict[str, Any], *, mmap: bool) -> None:
-        mode = "r" if mmap else None
         self.item_ids_ = IdMap.load(directory, "items", kind="item", mmap=mmap)
         n_items = len(self.item_ids_)
         for name in self._arrays:
             if (directory / f"{name}.npy").is_file():
-                value = np.load(directory / f"{name}.npy", mmap_mode=mode, allow_pickle=False)
+                value = load_array(directory, f"{name}.npy", mmap=mmap)
             else:
                 data, indices, indptr = (
-                    np.load(directory / f"{name}{part}.npy", mmap_mode=mode, allow_pickle=False)
+                    load_array(directory, f"{name}{part}.npy", mmap=mmap)
                     for part in ("data", "indices", "indptr")
                 )
                 value = csr_matrix((data, indices, indptr), shape=(len(indptr) - 1, n_items))

@@ -58,6 +58,7 @@ from numba import njit
 from customer2vec.config import require_choice, require_float, require_int
 from customer2vec.corpus.baskets import BasketCorpus
 from customer2vec.corpus.documents import CustomerDocuments, build_documents
+from customer2vec.data.ids import load_array
 from customer2vec.errors import ConfigError, DataValidationError, UnknownIdError
 from customer2vec.index.embeddings import Embeddings
 from customer2vec.models._scoring import check_customers, customer_documents, customer_vectors
@@ -737,12 +738,11 @@ class Customer2Vec(EmbeddingModel, RankingModel):
 
     def _load_state(self, directory: Path, state: dict[str, Any], *, mmap: bool) -> None:
         super()._load_state(directory, state, mmap=mmap)
-        mode = "r" if mmap else None
         for file in (_OUTPUT_FILE, _COUNTS_FILE):
             if not (directory / file).is_file():
                 raise DataValidationError(f"{directory} lacks {file}; train and save again.")
-        self.output_vectors_ = np.load(directory / _OUTPUT_FILE, mmap_mode=mode, allow_pickle=False)
-        self.item_counts_ = np.load(directory / _COUNTS_FILE, allow_pickle=False)
+        self.output_vectors_ = load_array(directory, _OUTPUT_FILE, mmap=mmap)
+        self.item_counts_ = load_array(directory, _COUNTS_FILE)
         n_items = len(self.item_vectors_)
         if (
             self.output_vectors_.shape != self.item_vectors_.vectors.shape

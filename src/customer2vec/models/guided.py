@@ -41,6 +41,7 @@ from scipy.sparse import csr_matrix
 from customer2vec.config import require_choice, require_float, require_int
 from customer2vec.corpus.baskets import BasketCorpus, BasketsWithTables
 from customer2vec.corpus.matrix import customer_item_matrix
+from customer2vec.data.ids import load_array
 from customer2vec.errors import ConfigError
 from customer2vec.index.embeddings import Embeddings
 from customer2vec.models._labels import WEIGHTINGS, customer_labels, idf, unpack, weighted_bags
@@ -281,7 +282,7 @@ class Guided(EmbeddingModel, RankingModel):
 
     def _load_state(self, directory: Path, state: dict[str, Any], *, mmap: bool) -> None:
         super()._load_state(directory, state, mmap=mmap)
-        self._idf = np.load(directory / _IDF_FILE, allow_pickle=False)
+        self._idf = load_array(directory, _IDF_FILE)
         self.training_ = state.get("training", {})
         net = _network(len(self.item_vectors_), self.n_factors, has_head=state["has_head"])
         self._net = load_weights(net, directory, state["weights"])

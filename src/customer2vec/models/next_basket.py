@@ -44,7 +44,7 @@ from scipy.sparse import csr_matrix
 from customer2vec.config import require_float, require_int
 from customer2vec.corpus.baskets import BasketCorpus, concat_ranges
 from customer2vec.corpus.matrix import customer_item_matrix
-from customer2vec.data.ids import IdMap
+from customer2vec.data.ids import IdMap, load_array
 from customer2vec.errors import ConfigError, DataValidationError
 from customer2vec.models.baselines import TIFUKNN
 from customer2vec.models.ranking import RankingModel
@@ -391,7 +391,7 @@ class NextBasket(RankingModel):
         }
 
     def _load_state(self, directory: Path, state: dict[str, Any], *, mmap: bool) -> None:
-        load = lambda name: np.load(directory / f"{name}.npy", allow_pickle=False)  # noqa: E731
+        load = lambda name: load_array(directory, f"{name}.npy")  # noqa: E731
         self.trees_ = {field: load(f"tree_{field}") for field in _TREE_FIELDS}
         if state.get("features") != list(FEATURES):
             raise DataValidationError(
