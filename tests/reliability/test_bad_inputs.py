@@ -1633,9 +1633,7 @@ def _lib_ingest(
         from customer2vec.data.ingest import ingest
         from customer2vec.data.mapping import ColumnMapping
 
-        mapping = options.pop("mapping", None) or ColumnMapping(
-            customer="client", basket="ticket", item="sku", time="sold_at"
-        )
+        mapping = ColumnMapping(customer="client", basket="ticket", item="sku", time="sold_at")
         files = sources(w, t)
         return (lambda: ingest(files, t / "OUT", mapping=mapping, **options)), mention
 
