@@ -198,7 +198,7 @@ def test_train_config_file_and_errors(runner, tmp_path, tribes_dataset):
         result = runner.invoke(
             cli, ["-q", "train", str(tribes_dataset), "--out", str(tmp_path / "x"), *args]
         )
-        assert result.exit_code == 1
+        assert result.exit_code == 2  # a bad parameter is a usage error
         assert message in result.stderr
     result = runner.invoke(cli, ["similar", str(tmp_path / "m"), "nope"])
     assert result.exit_code == 1
@@ -348,13 +348,13 @@ def test_evaluate_baselines_on_the_tribes(runner, tmp_path, tribes_dataset):
     assert all(row["customers"] == 7 for row in json.loads(result.stdout))
     assert runner.invoke(cli, [*args, "--sample", "0"]).exit_code == 2
 
-    for extra, message in [
-        (["--models", "copurchase"], "error: model 'copurchase' cannot rank items"),
-        (["--models", "nope"], "error: unknown model 'nope'"),
-        (["--min-baskets", "9"], "error: no customer has 9 baskets"),
+    for extra, code, message in [
+        (["--models", "copurchase"], 2, "error: model 'copurchase' cannot rank items"),
+        (["--models", "nope"], 2, "error: unknown model 'nope'"),
+        (["--min-baskets", "9"], 1, "error: no customer has 9 baskets"),
     ]:
         result = runner.invoke(cli, ["-q", "evaluate", str(tribes_dataset), *extra])
-        assert result.exit_code == 1, result.output
+        assert result.exit_code == code, result.output
         assert result.stderr.startswith(message)
     assert runner.invoke(cli, ["evaluate", str(tribes_dataset), "-k", "ten"]).exit_code == 2
 

@@ -21,6 +21,7 @@ from customer2vec.data.dataset import (
     SEGMENTS_OUTPUT,
     Dataset,
     atomic_directory,
+    check_file_output,
     check_output,
     remove_stale_siblings,
 )
@@ -314,3 +315,22 @@ def test_info_still_reports_a_healthy_dataset(runner, dataset):
     result = runner.invoke(cli, ["info", str(dataset), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["customers"] == 5
+
+
+def test_file_outputs_never_land_in_an_input_or_one_of_our_folders(tmp_path, dataset):
+    assert check_file_output(tmp_path / "recs.parquet") == tmp_path / "recs.parquet"
+    (tmp_path / "old.parquet").write_bytes(b"an earlier output may be replaced")
+    assert check_file_output(tmp_path / "old.parquet").name == "old.parquet"
+    cases = [
+        (dataset / "transactions.parquet", "inside a customer2vec dataset folder"),
+        (dataset / "recs.parquet", "inside a customer2vec dataset folder"),
+        (tmp_path, "is a directory"),
+    ]
+    for out, message in cases:
+        with pytest.raises(DataValidationError, match=message):
+            check_file_output(out)
+    source = tmp_path / "ids.txt"
+    source.write_text("1\n")
+    with pytest.raises(DataValidationError, match="is \\(inside\\) the input"):
+        check_file_output(source, inputs=[source])
+    assert source.read_text() == "1\n"

@@ -25,7 +25,7 @@ from customer2vec.analysis.segments import PROFILE_ATTRIBUTES, _customer_vectors
 from customer2vec.columns import Columns
 from customer2vec.config import require_int
 from customer2vec.corpus import BasketCorpus, build_baskets, customer_item_matrix
-from customer2vec.data.dataset import Dataset
+from customer2vec.data.dataset import Dataset, check_file_output
 from customer2vec.errors import DataValidationError
 from customer2vec.evaluation.intrinsic import item_quality
 from customer2vec.index.catalog import ItemCatalog, similar_items
@@ -135,9 +135,7 @@ def build_report(
         require_int(value, name, minimum=0)
     require_int(n_top_items, "n_top_items", minimum=0)
     require_int(n_neighbors, "n_neighbors", minimum=1)
-    out = Path(out)
-    if out.is_dir():
-        raise DataValidationError(f"{out} is a directory; give the report a file name (.html).")
+    out = check_file_output(out, inputs=[model_dir])
     data = gather(
         model_dir,
         segments=segments,

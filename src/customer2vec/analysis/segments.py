@@ -21,7 +21,7 @@ from customer2vec.analysis.segmentation import (
 from customer2vec.columns import Columns
 from customer2vec.config import require_choice
 from customer2vec.corpus import build_baskets, customer_item_matrix
-from customer2vec.data.dataset import atomic_directory
+from customer2vec.data.dataset import SEGMENTS_OUTPUT, atomic_directory, check_output
 from customer2vec.index.embeddings import Embeddings
 from customer2vec.models import load_model, resolve_model_dataset
 
@@ -58,6 +58,8 @@ def segment_model(
     require_choice(what, "what", ("customers", "items"))
     model = load_model(model_dir)
     dataset = resolve_model_dataset(model_dir, model.meta_)
+    inputs = (model_dir, dataset.path)
+    check_output(out, overwrite=overwrite, kind=SEGMENTS_OUTPUT, inputs=inputs)
     items = dataset.read("items") if dataset.has("items") else None
     baskets = build_baskets(dataset)
     if what == "items":
@@ -66,7 +68,7 @@ def segment_model(
         vectors, origin = _customer_vectors(model, baskets)
         report = _segment_customers(vectors, baskets, items, k=k, random_state=random_state)
         report.vectors_from = origin
-    _write(report, out, overwrite=overwrite)
+    _write(report, out, overwrite=overwrite, inputs=inputs)
     return report
 
 
@@ -232,9 +234,11 @@ def _names(items: pd.DataFrame | None) -> dict:
     return dict(zip(items[Columns.ITEM], items[Columns.NAME], strict=True))
 
 
-def _write(report: SegmentReport, out: str | Path, *, overwrite: bool) -> None:
+def _write(
+    report: SegmentReport, out: str | Path, *, overwrite: bool, inputs: tuple[str | Path, ...]
+) -> None:
     id_column = Columns.CUSTOMER if report.what == "customers" else Columns.ITEM
-    with atomic_directory(out, overwrite=overwrite) as tmp:
+    with atomic_directory(out, overwrite=overwrite, kind=SEGMENTS_OUTPUT, inputs=inputs) as tmp:
         labels = report.segmentation.labels
         pd.DataFrame({id_column: labels.index, Columns.SEGMENT: labels.to_numpy()}).to_parquet(
             tmp / "segments.parquet", index=False

@@ -9,6 +9,7 @@ import click
 
 from customer2vec.cli._base import (
     CliError,
+    CliUsageError,
     cli,
     emit_rows,
     frame_records,
@@ -80,7 +81,7 @@ def train(
         tune_sample=tune_sample,
     )
     if config["model"] not in model_names():
-        raise CliError(
+        raise CliUsageError(
             f"unknown model {config['model']!r}; choose one of {', '.join(model_names())}."
         )
     model = train_to_directory(dataset, out, config, overwrite=overwrite)

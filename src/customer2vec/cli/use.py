@@ -156,6 +156,7 @@ def evaluate(
       customer2vec evaluate data/cj --models tifu-knn,als -k 10 --protocol time-split --json
       customer2vec evaluate data/big --sample 5000
     """
+    from customer2vec.data.dataset import check_file_output
     from customer2vec.evaluation.runner import evaluate_dataset
 
     names = [name.strip() for name in models.split(",") if name.strip()]
@@ -163,6 +164,8 @@ def evaluate(
         cutoffs = [int(k) for k in ks.split(",") if k.strip()]
     except ValueError as err:
         raise click.BadParameter("use whole numbers separated by commas", param_hint="-k") from err
+    if out is not None:
+        check_file_output(out, inputs=[dataset])
     table = evaluate_dataset(dataset, protocol, names, cutoffs, min_baskets, sample=sample)
     if out is not None:
         table.to_csv(out, index=False)

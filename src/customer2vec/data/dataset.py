@@ -355,6 +355,33 @@ def check_output(
     return out_abs
 
 
+def check_file_output(out: str | Path, *, inputs: Iterable[str | Path] = ()) -> Path:
+    """Check that file ``out`` may be written; return it as an absolute path.
+
+    A file output (recommendations, exported vectors, a report) may replace an earlier file,
+    but never a directory, one of ``inputs``, or a file inside a folder customer2vec wrote
+    (a dataset or model folder with a foreign file in it would no longer be ours alone).
+    """
+    out_abs = Path(os.path.abspath(out))
+    if out_abs.is_dir():
+        raise DataValidationError(f"--out {out} is a directory; give a file name inside it.")
+    real = out_abs.resolve()
+    for source in inputs:
+        source_real = Path(os.path.abspath(source)).resolve()
+        if source_real == real or source_real in real.parents:
+            raise DataValidationError(
+                f"--out {out} is (inside) the input {source}; writing there would damage it. "
+                "Choose another --out."
+            )
+    owner = next((k for k in OUTPUT_KINDS if k.describes(real.parent)), None)
+    if owner is not None:
+        raise DataValidationError(
+            f"--out {out} is inside a customer2vec {owner.name} folder ({real.parent}); "
+            "writing there would damage it. Choose a path outside it."
+        )
+    return out_abs
+
+
 def _check_ours(out: str | Path, directory: Path, kind: OutputKind) -> None:
     """Raise unless ``directory`` is empty or an output of ``kind`` holding only our files."""
     if not any(directory.iterdir()):

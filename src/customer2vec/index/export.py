@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from customer2vec.config import require_choice
+from customer2vec.data.dataset import check_file_output
 from customer2vec.index.embeddings import Embeddings
 
 ExportFormat = Literal["parquet", "word2vec"]
@@ -26,7 +27,7 @@ def export_embeddings(
     ``KeyedVectors.load_word2vec_format(path)``; whitespace inside ids becomes ``_``.
     """
     require_choice(fmt, "format", ("parquet", "word2vec"))
-    path = Path(path)
+    path = check_file_output(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     vectors = np.ascontiguousarray(embeddings.vectors, dtype=np.float32)

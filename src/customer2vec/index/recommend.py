@@ -21,6 +21,7 @@ from tqdm import tqdm
 from customer2vec.columns import Columns
 from customer2vec.config import require_int
 from customer2vec.corpus.baskets import BasketCorpus, build_baskets
+from customer2vec.data.dataset import check_file_output
 from customer2vec.data.ids import IdMap
 from customer2vec.errors import ConfigError, DataValidationError, DataWarning, UnknownIdError
 from customer2vec.index.catalog import ItemCatalog
@@ -376,7 +377,7 @@ class Recommender:
 
 def save_recommendations(table: pd.DataFrame, path: str | Path) -> Path:
     """Write a :meth:`Recommender.recommend_many` table to Parquet atomically (temp + rename)."""
-    path = Path(path)
+    path = check_file_output(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     try:

@@ -30,7 +30,8 @@ def validate_params(model: Any) -> None:
 
     Checks types (``int``, ``float``, ``str``, ``bool``, ``None``, ``Literal[...]``, lists of
     those), that numbers are finite and within the int32 range, that ``n_*`` counts are not
-    negative, that vector sizes stay within ``MAX_SIZE`` and that ``random_state`` is None or a seed in [0, 2**32 - 1].
+    negative, that vector sizes stay within ``MAX_SIZE`` and that ``random_state`` is None
+    or a seed in [0, 2**32 - 1].
     """
     signature = inspect.signature(type(model).__init__)
     for parameter in signature.parameters.values():
