@@ -196,3 +196,14 @@ def test_external_is_read_only_and_the_input_is_not() -> None:
 def test_to_external_rejects_out_of_range() -> None:
     with pytest.raises(IndexError, match=r"\[0, 2\)"):
         IdMap(["a", "b"]).to_external([0, -1])
+
+
+def test_ids_are_kept_exactly_and_found_despite_surrounding_blanks() -> None:
+    ids = IdMap(["00042137  ", "a", "a ", " b"], kind="customer")
+    assert ids.to_external([0, 3]).tolist() == ["00042137  ", " b"]
+    typed = ["00042137", "00042137  ", "a", "a ", "b", "b  "]
+    assert ids.to_internal(typed).tolist() == [0, 0, 1, 2, 3, 3]
+    # " a  " trims to "a", which two stored ids trim to: ambiguous, so unknown.
+    assert ids.to_internal(["zz", " a  "], on_unknown="missing").tolist() == [-1, -1]
+    with pytest.raises(UnknownIdError):
+        ids.index(" a  ")

@@ -69,6 +69,7 @@ class IdMap:
         self.kind = kind
         self._external = external
         self._index = index
+        self._trimmed: tuple[pd.Index, np.ndarray] | None = None
 
     @classmethod
     def from_values(cls, values: Any, *, kind: str = "item") -> IdMap:
@@ -215,7 +216,33 @@ class IdMap:
         positions = self._index.get_indexer(coerced).astype(np.int64, copy=False)
         if known is not None:
             positions[~known] = -1
+        if not self.is_integer and (positions < 0).any():
+            self._match_trimmed(coerced, positions, known)
         return positions, query
+
+    def _match_trimmed(
+        self, coerced: np.ndarray, positions: np.ndarray, known: np.ndarray | None
+    ) -> None:
+        """Find ids that differ from the query only by surrounding blanks, where unambiguous.
+
+        Ids are stored exactly as given (``"00042137  "`` from a fixed-width export stays
+        so, and comes back so); this lets a user type ``00042137`` and still find it.
+        """
+        missing = positions < 0
+        if known is not None:
+            missing &= known
+        missing = np.flatnonzero(missing)
+        if not len(missing):
+            return
+        if self._trimmed is None:
+            trimmed = pd.Series(self._external, dtype=object).str.strip()
+            unique = ~trimmed.duplicated(keep=False).to_numpy()
+            self._trimmed = pd.Index(trimmed[unique]), np.flatnonzero(unique)
+        index, where = self._trimmed
+        query = pd.Series(coerced[missing], dtype=object).astype(str).str.strip()
+        found = index.get_indexer(query)
+        hit = found >= 0
+        positions[missing[hit]] = where[found[hit]]
 
 
 def check_file_name(name: object, directory: str | Path) -> str:
