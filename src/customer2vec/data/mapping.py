@@ -217,8 +217,9 @@ _SMALL_INTS = frozenset(
     {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER"}
 )
 _FLOATS = frozenset({"FLOAT", "DOUBLE", "REAL"})
-#: Text that is missing: empty or only whitespace.
-BLANK = r"[ \t\n\r\f\v]*"
+#: Text that is missing: empty or only whitespace (what Python's ``str.isspace`` calls
+#: whitespace: ASCII blanks, separators U+001C..U+001F and U+0085, and Unicode spaces ``\p{Z}``).
+BLANK = r"[\t\n\x0b\f\r\x1c-\x1f\x85\p{Z}]*"
 #: Canonical decimal integer text of at most 19 digits (int64 range is checked separately).
 CANONICAL_INT = r"(0|-?[1-9][0-9]{0,18})"
 _EXACT_FLOAT = 2**53  # floats are exact whole numbers below this
@@ -279,13 +280,20 @@ def id_text_sql(column: str, kind: str) -> str:
     return f"CASE WHEN regexp_full_match({text}, '{BLANK}') THEN NULL ELSE {text} END"
 
 
-def id_expr(column: str, id_type: IdType, kind: str) -> str:
+def id_expr(column: str, id_type: IdType, kind: str | None = None) -> str:
     """SQL casting a source id column of DuckDB type ``kind`` to ``id_type``.
 
     The result is ``NULL`` where the id is missing or (for ``int64``) not a canonical
-    integer: text equal ids give equal keys whatever the source types.
+    integer: text equal ids give equal keys whatever the source types. Without ``kind``
+    (callers that did not look it up) the SQL works for any type, where :func:`id_type_of`
+    chose ``id_type`` for this column.
     """
     col = quote_ident(column)
+    if kind is None:
+        if id_type == "int64":
+            return f"TRY_CAST({col} AS BIGINT)"
+        text = f"CAST({col} AS VARCHAR)"
+        return f"CASE WHEN regexp_full_match({text}, '{BLANK}') THEN NULL ELSE {text} END"
     if id_type == "string":
         return id_text_sql(column, kind)
     if kind in _SMALL_INTS:

@@ -170,7 +170,16 @@ def _open_csv_view(
     text_columns: Sequence[str],
 ) -> tuple[list[str], tuple | None]:
     listing = "[" + ", ".join(quote_literal(str(p)) for p in files) + "]"
-    options = ["union_by_name = true", "header = true", "sample_size = 200000"]
+    # Quotes are '"' (RFC 4180, what every spreadsheet and pandas write) and no line is a
+    # comment: left to the sniffer, an apostrophe in a value (O'Brien) could be taken for the
+    # quote and rows run together, and rows whose first id starts with '#' would vanish.
+    options = [
+        "union_by_name = true",
+        "header = true",
+        "sample_size = 200000",
+        "quote = '\"'",
+        "comment = ''",
+    ]
     options += _dialect_options(dialect, compression)
     if dialect.delimiter:
         options.append(f"delim = {quote_literal(dialect.delimiter)}")
@@ -339,6 +348,7 @@ def diagnose_csv(
         f"delim = {quote_literal(delimiter)}",
         "quote = '\"'",
         "escape = '\"'",
+        "comment = ''",
         f"columns = {{{columns}}}",
         "ignore_errors = true",
         "store_rejects = true",
