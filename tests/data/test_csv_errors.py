@@ -180,3 +180,33 @@ def test_a_corrupt_parquet_file_is_named(tmp_path):
     src.write_bytes(b"PAR1 this is not really parquet")
     with pytest.raises(DataValidationError, match=f"cannot read {src}"):
         ingest([src], tmp_path / "ds")
+
+
+def test_a_given_delimiter_missing_from_the_header_is_named(tmp_path):
+    src = write_lines(tmp_path / "t.csv", ["1,1,a"])
+    with pytest.raises(DataValidationError, match=r"holds no ';;' \(--delimiter\).*','"):
+        ingest([src], tmp_path / "ds", delimiter=";;")
+
+
+def test_an_unknown_encoding_is_named(tmp_path):
+    src = write_lines(tmp_path / "t.csv", ["1,1,a"])
+    with pytest.raises(DataValidationError, match=r"klingon-8.*--encoding utf-8, latin-1") as err:
+        ingest([src], tmp_path / "ds", encoding="klingon-8")
+    assert "not valid UTF-8" not in str(err.value)
+
+
+def test_a_time_format_that_never_matches_is_named(tmp_path):
+    src = tmp_path / "t.csv"
+    src.write_text("customer_id,item_id,date\n1,a,2024-01-03\n")
+    with pytest.raises(DataValidationError, match=r"do not match --time-format '%d\.%m\.%Y'"):
+        ingest([src], tmp_path / "ds", time_format="%d.%m.%Y")
+
+
+def test_the_output_may_not_hold_an_input(tmp_path):
+    src = write_lines(tmp_path / "t.csv", ["1,1,a", "2,2,b"])
+    ds = ingest([src], tmp_path / "ds")
+    with pytest.raises(DataValidationError, match="overlaps the input"):
+        ingest([ds.path / "transactions.parquet"], ds.path, overwrite=True)
+    items = write_lines(tmp_path / "ds" / "items.csv", ["1,1,a"])
+    with pytest.raises(DataValidationError, match="overlaps the input"):
+        ingest([src], ds.path, overwrite=True, items=[items])

@@ -171,6 +171,11 @@ def explain_duckdb_error(err: Exception) -> str:
             f"rows do not have as many fields as the header ({text}). Check --delimiter and that "
             "values holding the delimiter are quoted."
         )
+    if "does not support the encoding" in lowered:
+        return (
+            f"{text.removeprefix('Invalid Input Error: ')}. Pass --encoding utf-8, latin-1 or "
+            "utf-16."
+        )
     if "not possible to automatically detect the csv" in lowered:
         return (
             "the CSV dialect could not be detected (rows differ in their number of fields). "

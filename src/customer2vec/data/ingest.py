@@ -132,18 +132,19 @@ def ingest(sources: Sequence[str | Path], out: str | Path, **options: Any) -> Da
             "no transactions given. Pass files, a --preset directory, or --copurchase lists."
         )
     started = time.perf_counter()
-    with atomic_directory(out, overwrite=opts.overwrite) as tmp:
+    inputs = [*sources, *_paths(opts.items), *_paths(opts.customers), *_paths(opts.copurchase)]
+    with atomic_directory(out, overwrite=opts.overwrite, inputs=inputs) as tmp:
         engine = DuckDBEngine(memory_limit=opts.memory_limit, temp_directory=tmp / "_spill")
-        inputs = [str(s) for s in sources] or [f"the {opts.preset or 'co-purchase'} data"]
+        named = [str(s) for s in sources] or [f"the {opts.preset or 'co-purchase'} data"]
         try:
             meta = _ingest_into(engine.con, list(sources), tmp, opts)
         except QueryDataError as err:  # raised while scanning; say which file, and why
             if not isinstance(err.__cause__, duckdb.Error):
                 raise
-            message = explain_read_error(engine.con, err.__cause__, inputs, opts.dialect)
+            message = explain_read_error(engine.con, err.__cause__, named, opts.dialect)
             raise DataValidationError(message) from err.__cause__
         except duckdb.Error as err:
-            message = explain_read_error(engine.con, err, inputs, opts.dialect)
+            message = explain_read_error(engine.con, err, named, opts.dialect)
             raise DataValidationError(message) from err
         finally:
             engine.close()
@@ -155,6 +156,13 @@ def ingest(sources: Sequence[str | Path], out: str | Path, **options: Any) -> Da
     dataset = Dataset.open(out)
     log.info("wrote %s in %.1f s", out, time.perf_counter() - started)
     return dataset
+
+
+def _paths(value: Any) -> list[str | Path]:
+    """A path option (one path, a sequence of them, or ``None``) as a list."""
+    if value is None:
+        return []
+    return [value] if isinstance(value, str | Path) else list(value)
 
 
 def _ingest_into(
@@ -426,13 +434,13 @@ def _check_types(
     parsed = con.execute(
         "SELECT count(ts), count(seq_raw), count(quantity), count(price) FROM staged"
     ).fetchone()
+    time_fix = (
+        f"its values do not match --time-format {opts.time_format!r}; correct the format"
+        if opts.time_format
+        else "give its format with --time-format (e.g. '%d/%m/%Y %H:%M')"
+    )
     checks = (
-        (
-            "time",
-            m.time,
-            "a timestamp",
-            "give its format with --time-format (e.g. '%d/%m/%Y %H:%M')",
-        ),
+        ("time", m.time, "a timestamp", time_fix),
         ("sequence", m.sequence, "a whole number", "it must hold order numbers"),
         ("quantity", m.quantity, "a number", "it must hold quantities"),
         ("price", m.price, "a number", "it must hold prices"),

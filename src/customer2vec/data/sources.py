@@ -281,24 +281,35 @@ def _head_text(path: Path, encoding: str | None, compression: str | None) -> str
     return head.decode(codec, errors="replace").lstrip("\ufeff")
 
 
-def header_fields(
-    path: Path, dialect: CsvDialect, compression: str | None
-) -> tuple[str, list[str]] | None:
-    """The delimiter and fields of ``path``'s first line (the delimiter given, else the one of
-    ``DELIMITERS`` that splits it most); ``None`` if unreadable here."""
+def first_line(path: Path, dialect: CsvDialect, compression: str | None) -> str | None:
+    """The first line of ``path`` as text; ``None`` if it cannot be read here."""
     text = _head_text(path, dialect.encoding, compression)
     if text is None or ("\n" not in text and len(text.encode()) >= _HEAD_BYTES):
         return None
-    line = text.split("\n", 1)[0].rstrip("\r")
-    candidates = [dialect.delimiter] if dialect.delimiter else list(DELIMITERS)
+    return text.split("\n", 1)[0].rstrip("\r")
+
+
+def _split(line: str, delimiters: Sequence[str]) -> tuple[str, list[str]] | None:
+    """The delimiter of ``delimiters`` that splits ``line`` into most fields, and the fields."""
     best: tuple[str, list[str]] | None = None
-    for delimiter in candidates:
+    for delimiter in delimiters:
         if len(delimiter) != 1:
             return None
         fields = next(csv.reader([line], delimiter=delimiter), [])
         if best is None or len(fields) > len(best[1]):
             best = (delimiter, fields)
     return best
+
+
+def header_fields(
+    path: Path, dialect: CsvDialect, compression: str | None
+) -> tuple[str, list[str]] | None:
+    """The delimiter and fields of ``path``'s first line (the delimiter given, else the one of
+    ``DELIMITERS`` that splits it most); ``None`` if unreadable here."""
+    line = first_line(path, dialect, compression)
+    if line is None:
+        return None
+    return _split(line, [dialect.delimiter] if dialect.delimiter else DELIMITERS)
 
 
 def _check_headers(
@@ -316,6 +327,15 @@ def _check_headers(
     """
     known = set(columns)
     for path in files:
+        line = first_line(path, dialect, compression)
+        if dialect.delimiter and line is not None and dialect.delimiter not in line:
+            other = _split(line, DELIMITERS)
+            if other is not None and len(other[1]) > 1:
+                raise DataValidationError(
+                    f"cannot read {path}: its header line holds no {dialect.delimiter!r} "
+                    f"(--delimiter) but {len(other[1])} fields separated by {other[0]!r}. "
+                    f"Pass --delimiter {other[0]!r}, or leave it out to detect it."
+                )
         found = header_fields(path, dialect, compression)
         if found is None or len(found[1]) < 2:
             continue
