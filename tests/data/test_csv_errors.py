@@ -210,3 +210,10 @@ def test_the_output_may_not_hold_an_input(tmp_path):
     items = write_lines(tmp_path / "ds" / "items.csv", ["1,1,a"])
     with pytest.raises(DataValidationError, match="overlaps the input"):
         ingest([src], ds.path, overwrite=True, items=[items])
+
+
+def test_header_names_holding_another_delimiter_are_not_mistaken_for_bad_rows(tmp_path):
+    src = tmp_path / "t.csv"
+    src.write_text("customer_id;basket_id;item_id;price, EUR\n1;1;a;2.5\n2;2;b;3\n")
+    ds = ingest([src], tmp_path / "ds")
+    assert ds.info["rows_kept"] == 2

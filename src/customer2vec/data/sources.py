@@ -301,6 +301,13 @@ def _split(line: str, delimiters: Sequence[str]) -> tuple[str, list[str]] | None
     return best
 
 
+def _names(line: str, delimiter: str) -> set[str]:
+    """Column names of header ``line`` split by ``delimiter``, as DuckDB names them."""
+    if len(delimiter) != 1:
+        return set()
+    return {f.strip() for f in next(csv.reader([line], delimiter=delimiter), []) if f.strip()}
+
+
 def header_fields(
     path: Path, dialect: CsvDialect, compression: str | None
 ) -> tuple[str, list[str]] | None:
@@ -337,12 +344,12 @@ def _check_headers(
                     f"Pass --delimiter {other[0]!r}, or leave it out to detect it."
                 )
         found = header_fields(path, dialect, compression)
-        if found is None or len(found[1]) < 2:
+        if line is None or found is None or len(found[1]) < 2:
             continue
         delimiter, fields = found
-        names = {f.strip() for f in fields if f.strip()}
-        if names <= known:
-            continue
+        candidates = [dialect.delimiter] if dialect.delimiter else DELIMITERS
+        if any(_names(line, d) <= known for d in candidates if len(_names(line, d)) > 1):
+            continue  # DuckDB's columns are the header's (split by one of the delimiters)
         problem = diagnose_csv(con, path, delimiter, len(fields), dialect, compression)
         if problem:
             raise DataValidationError(f"cannot read {path}: {problem}")
