@@ -22,6 +22,7 @@ from customer2vec.columns import Columns
 from customer2vec.config import require_choice
 from customer2vec.corpus import build_baskets, customer_item_matrix
 from customer2vec.data.dataset import SEGMENTS_OUTPUT, atomic_directory, check_output
+from customer2vec.errors import ConfigError
 from customer2vec.index.embeddings import Embeddings
 from customer2vec.models import load_model, resolve_model_dataset
 
@@ -57,6 +58,11 @@ def segment_model(
     """Segment a model's customers (or cluster its items) and write the report to ``out``."""
     require_choice(what, "what", ("customers", "items"))
     model = load_model(model_dir)
+    if getattr(model, "item_vectors_", None) is None:
+        raise ConfigError(
+            f"model {model.name!r} has no vectors to segment; segment a model that learns "
+            "them (customer2vec, item2vec, als, ...)."
+        )
     dataset = resolve_model_dataset(model_dir, model.meta_)
     inputs = (model_dir, dataset.path)
     check_output(out, overwrite=overwrite, kind=SEGMENTS_OUTPUT, inputs=inputs)

@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from customer2vec.cli._base import (
-    CliError,
     CliUsageError,
     cli,
     emit_rows,
@@ -126,7 +125,10 @@ def similar(model_dir: Path, item: str, n: int, as_json: bool) -> None:
     model = load_model(model_dir)
     vectors = getattr(model, "item_vectors_", None)
     if vectors is None:
-        raise CliError(f"model {model.name!r} has no item vectors.")
+        raise CliUsageError(
+            f"model {model.name!r} has no item vectors; use a model that learns them "
+            "(item2vec, als, customer2vec, ...)."
+        )
     query, table = similar_items(vectors, ItemCatalog.load(model_dir), item, n=n)
     if as_json:
         click.echo(
@@ -176,7 +178,7 @@ def export(model_dir: Path, out: Path, what: str, fmt: str) -> None:
     model = load_model(model_dir)
     vectors = getattr(model, f"{what[:-1]}_vectors_", None)
     if vectors is None:
-        raise CliError(
+        raise CliUsageError(
             f"model {model.name!r} has no {what[:-1]} vectors; "
             f"train one that does (e.g. als, customer2vec)."
         )

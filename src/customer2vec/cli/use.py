@@ -164,6 +164,12 @@ def evaluate(
         cutoffs = [int(k) for k in ks.split(",") if k.strip()]
     except ValueError as err:
         raise click.BadParameter("use whole numbers separated by commas", param_hint="-k") from err
+    if not cutoffs or min(cutoffs) < 1:
+        raise click.BadParameter("give one or more cut-offs >= 1, e.g. -k 10,20", param_hint="-k")
+    if not names:
+        raise click.BadParameter(
+            "name one or more models, e.g. tifu-knn,als", param_hint="--models"
+        )
     if out is not None:
         check_file_output(out, inputs=[dataset])
     table = evaluate_dataset(dataset, protocol, names, cutoffs, min_baskets, sample=sample)

@@ -218,6 +218,12 @@ def build_baskets(
     if not isinstance(dedupe, bool):
         raise ConfigError(f"`dedupe` must be a bool; got {dedupe!r}.")
     if isinstance(source, Dataset):
+        if not source.has("transactions"):
+            raise DataValidationError(
+                f"dataset {source.path} has no transactions (it holds only "
+                f"{', '.join(source.info['tables']) or 'nothing'}); this needs purchases. "
+                "Ingest a transaction file too."
+            )
         engine = source.engine()
         try:
             return _build(engine, min_item_count=min_item_count, dedupe=dedupe)

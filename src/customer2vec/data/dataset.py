@@ -219,15 +219,24 @@ def _read_info(info_file: Path) -> dict[str, Any]:
     for table, name in meta.get("tables", {}).items():
         if table not in TABLES or name != f"{table}.parquet":
             raise corrupt(f"unknown table entry {table!r}: {name!r}")
-    line_items = meta.get("counts", {}).get("line_items")
-    if line_items is not None and (
-        not isinstance(line_items, int) or isinstance(line_items, bool) or line_items < 0
-    ):
-        raise corrupt(f"counts.line_items must be an integer >= 0; got {line_items!r}")
+    report = meta.get("report", {})
+    numbers = {
+        **{f"counts.{key}": value for key, value in meta.get("counts", {}).items()},
+        "report.rows_read": report.get("rows_read"),
+        "report.rows_kept": report.get("rows_kept"),
+    }
     for field in ("rows_dropped", "warnings"):
-        value = meta.get("report", {}).get(field)
+        value = report.get(field)
         if value is not None and not isinstance(value, dict if field == "rows_dropped" else list):
             raise corrupt(f"report.{field} has the wrong type ({_json_type(value)})")
+    numbers.update(
+        {f"report.rows_dropped.{k}": v for k, v in report.get("rows_dropped", {}).items()}
+    )
+    for field, value in numbers.items():
+        if field.endswith("_timestamp") or value is None:
+            continue
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise corrupt(f"{field} must be an integer >= 0; got {value!r}")
     return meta
 
 

@@ -194,7 +194,7 @@ class IdMap:
                     f"{npy} must hold a 1-D integer array; got {ids.dtype} with shape "
                     f"{ids.shape}. {RETRAIN}"
                 )
-            return cls(ids, kind=kind)
+            return cls._checked(ids, kind, npy)
         if js.is_file():
             try:
                 ids = json.loads(js.read_text(encoding="utf-8"))
@@ -204,10 +204,19 @@ class IdMap:
                 ) from err
             if not isinstance(ids, list) or not all(isinstance(x, str) for x in ids):
                 raise DataValidationError(f"{js} must hold a JSON list of strings. {RETRAIN}")
-            return cls(np.array(ids, dtype=object), kind=kind)
+            return cls._checked(np.array(ids, dtype=object), kind, js)
         raise DataValidationError(
             f"no {kind} id list in {directory}: expected {npy.name} or {js.name}. {RETRAIN}"
         )
+
+    @classmethod
+    def _checked(cls, ids: np.ndarray, kind: str, file: Path) -> IdMap:
+        """An id map read from ``file``: a bad list (repeated ids...) names the file."""
+        try:
+            return cls(ids, kind=kind)
+        except DataValidationError as err:
+            message = str(err).split(". Use IdMap.from_values")[0]
+            raise DataValidationError(f"{file} is corrupt: {message}. {RETRAIN}") from err
 
     def _positions(self, ids: Any) -> tuple[np.ndarray, np.ndarray]:
         """Return (internal ids with -1 for unknown, the query as a 1-D array)."""
@@ -317,7 +326,11 @@ def load_array(
 
 def _reason(err: BaseException) -> str:
     """A short reason for a load error: its message, or its type when it has none."""
-    return str(err) or type(err).__name__
+    message = str(err) or type(err).__name__
+    if "pickle" in message:
+        # NumPy's advice (load it with allow_pickle) would run code from the file: never.
+        return "it is not a plain NumPy array: it holds Python objects or is not .npy data"
+    return message
 
 
 def _coerce(query: np.ndarray, *, integer: bool) -> tuple[np.ndarray, np.ndarray | None]:

@@ -14,6 +14,7 @@ from customer2vec.models.base import (
     read_model_file,
     resolve_model_dataset,
 )
+from customer2vec.models.params import validate_params
 
 #: ``customer2vec train --model NAME`` -> (module, class). Modules import lazily, so an
 #: optional dependency is needed only by the model that uses it.
@@ -80,6 +81,7 @@ def load_model(path: str | Path, *, mmap: bool = True) -> Model:
     document = read_model_file(path)
     try:
         model = create_model(document["model"], **document["params"])
+        validate_params(model)
     except ConfigError as err:
         raise DataValidationError(
             f"{Path(path) / 'model.json'} is corrupt: {err} {RETRAIN}"

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from customer2vec.columns import Columns
-from customer2vec.config import require_int
+from customer2vec.config import require_float, require_int
 from customer2vec.data.dataset import MODEL_OUTPUT, Dataset, check_output
 from customer2vec.errors import ConfigError
 from customer2vec.models import create_model
@@ -86,7 +86,7 @@ def resolve_config(
             f"--model {name} disagrees with model = {config['model']!r} in the config file; "
             "drop one."
         )
-    return {
+    resolved = {
         "model": model,
         "min_item_count": config.get("min_item_count", 1),
         "params": {**config.get("params", {}), **(overrides or {})},
@@ -94,6 +94,14 @@ def resolve_config(
         "tune_trials": config.get("tune_trials", 12),
         "tune_sample": config.get("tune_sample", 0.1),
     }
+    require_int(resolved["min_item_count"], "min_item_count", minimum=1)
+    require_int(resolved["tune_trials"], "tune_trials (--tune-trials)", minimum=1)
+    sample = require_float(resolved["tune_sample"], "tune_sample (--tune-sample)", minimum=0.0)
+    if not 0 < sample <= 1:
+        raise ConfigError(
+            f"`tune_sample (--tune-sample)` must be a share of customers in (0, 1]; got {sample}."
+        )
+    return resolved
 
 
 def train(dataset: Dataset, config: Mapping[str, Any]) -> Model:
