@@ -117,6 +117,13 @@ def test_read_edges_keeps_text_ids_and_other_column_names(tmp_path):
     assert set(_weights(unweighted).values()) == {1.0}
 
 
+def test_read_edges_keeps_csv_ids_exactly_like_ingest(tmp_path):
+    path = tmp_path / "edges.csv"
+    path.write_text("source,target\n007,7\n7  ,x\nnan,7\n", encoding="utf-8")
+    graph = read_edges(path)
+    assert sorted(graph.node_ids.external) == ["007", "7", "7  ", "nan", "x"]
+
+
 def test_read_edges_without_weight_column_weighs_every_edge_one(tmp_path):
     path = _write(pd.DataFrame({"source": ["a", "b"], "target": ["b", "c"]}), tmp_path / "e.csv")
     assert set(_weights(read_edges(path)).values()) == {1.0}

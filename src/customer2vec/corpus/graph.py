@@ -274,7 +274,7 @@ def read_edges(
         first bad row).
     """
     from customer2vec.data.engine import explain_duckdb_error, quote_ident
-    from customer2vec.data.mapping import id_expr, id_type_of
+    from customer2vec.data.mapping import id_expr, id_type_of, source_type
     from customer2vec.data.sources import create_view, file_kind, resolve_files
 
     if not isinstance(directed, bool):
@@ -300,20 +300,24 @@ def read_edges(
                 f"Name the right one with --param {flag}=COLUMN."
             )
         weight_sql = f"TRY_CAST({quote_ident(str(weight_col))} AS DOUBLE)" if use_weight else "1.0"
-        if use_weight and file_kind(files[0]) == "csv":
-            # Read as text so that a bad value is a counted bad row, not a parser error. The
-            # trim() stops DuckDB (2.0) from pushing the TRY_CAST into the CSV reader as a
-            # strict cast.
-            create_view(con, "edges", files, text_columns=[str(weight_col)])
-            weight_sql = f"TRY_CAST(trim({quote_ident(str(weight_col))}) AS DOUBLE)"
+        if file_kind(files[0]) == "csv":
+            # Ids as text, kept exactly (as ingest keeps them); the weight as text so that a
+            # bad value is a counted bad row, not a parser error. The trim() stops DuckDB
+            # (2.0) from pushing the TRY_CAST into the CSV reader as a strict cast.
+            text = [source_col, target_col] + ([str(weight_col)] if use_weight else [])
+            create_view(con, "edges", files, text_columns=text)
+            if use_weight:
+                weight_sql = f"TRY_CAST(trim({quote_ident(str(weight_col))}) AS DOUBLE)"
+        kinds = {column: source_type(con, "edges", column) for column in (source_col, target_col)}
         id_type = "int64"
         for column in (source_col, target_col):
-            if id_type_of(con, "edges", column) == "string":
+            if id_type_of(con, "edges", column, kinds[column]) == "string":
                 id_type = "string"
         try:
             frame = con.execute(
-                f"SELECT {id_expr(source_col, id_type)} AS s, "
-                f"{id_expr(target_col, id_type)} AS t, {weight_sql} AS w FROM edges"
+                f"SELECT {id_expr(source_col, id_type, kinds[source_col])} AS s, "
+                f"{id_expr(target_col, id_type, kinds[target_col])} AS t, {weight_sql} AS w "
+                "FROM edges"
             ).df()
         except duckdb.Error as err:
             raise DataValidationError(f"cannot read {path}: {explain_duckdb_error(err)}") from err
