@@ -39,6 +39,11 @@ class CliUsageError(CliError):
     exit_code = 2
 
 
+#: The one help text of every --overwrite flag.
+OVERWRITE_HELP = (
+    "Replace OUT if it is an earlier output of the same kind written by customer2vec "
+    "(never another folder, the working directory, or an input)."
+)
 #: Set to 1 to see the traceback of an unexpected error.
 DEBUG_VARIABLE = "CUSTOMER2VEC_DEBUG"
 

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from customer2vec.cli._base import (
+    OVERWRITE_HELP,
     cli,
     emit_info,
     emit_rows,
@@ -66,7 +67,7 @@ from customer2vec.cli._base import (
     help="Drop baskets with more distinct items (counted in the report); 0 = no cap.",
 )
 @click.option("--keep-duplicates", is_flag=True, help="Keep repeated identical rows.")
-@click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
+@click.option("--overwrite", is_flag=True, help=OVERWRITE_HELP)
 @click.option(
     "--memory-limit",
     default="4GB",
@@ -167,7 +168,7 @@ def info(dataset: Path, as_json: bool) -> None:
     help="Share of lines that re-buy a customer's staples.",
 )
 @click.option("--seed", "random_state", default=0, show_default=True, help="Random seed.")
-@click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
+@click.option("--overwrite", is_flag=True, help=OVERWRITE_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the dataset summary as JSON.")
 @translate_errors
 def synth(out: Path, as_json: bool, overwrite: bool, **params: Any) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from customer2vec.cli._base import cli, emit_info, translate_errors
+from customer2vec.cli._base import OVERWRITE_HELP, cli, emit_info, translate_errors
 
 
 @cli.command("ingest-events")
@@ -27,7 +27,7 @@ from customer2vec.cli._base import cli, emit_info, translate_errors
     show_default=True,
     help="Silence that starts a new session, e.g. 30min, 1D; 0s: one per timestamp.",
 )
-@click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
+@click.option("--overwrite", is_flag=True, help=OVERWRITE_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the dataset summary as JSON.")
 @translate_errors
 def ingest_events(

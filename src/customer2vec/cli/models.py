@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from customer2vec.cli._base import (
+    OVERWRITE_HELP,
     CliUsageError,
     cli,
     emit_rows,
@@ -44,7 +45,7 @@ from customer2vec.cli._base import (
 )
 @click.option("--tune-trials", type=int, help="Parameter settings to try with --tune [12].")
 @click.option("--tune-sample", type=float, help="Share of customers to tune on [0.1].")
-@click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
+@click.option("--overwrite", is_flag=True, help=OVERWRITE_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the model summary as JSON.")
 @translate_errors
 def train(

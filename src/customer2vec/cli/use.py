@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from customer2vec.cli._base import (
+    OVERWRITE_HELP,
     cli,
     emit_evaluation,
     emit_rows,
@@ -203,7 +204,7 @@ def evaluate(
     show_default=True,
     help="Segment customers, or cluster products.",
 )
-@click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
+@click.option("--overwrite", is_flag=True, help=OVERWRITE_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @translate_errors
 def segment(model_dir: Path, out: Path, k: str, what: str, overwrite: bool, as_json: bool) -> None:
