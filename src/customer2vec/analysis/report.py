@@ -31,6 +31,7 @@ from customer2vec.evaluation.intrinsic import item_quality
 from customer2vec.index.catalog import ItemCatalog, similar_items
 from customer2vec.index.embeddings import Embeddings
 from customer2vec.models import Model, load_model, model_dataset_path
+from customer2vec.models.base import read_model_file
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +136,7 @@ def build_report(
         require_int(value, name, minimum=0)
     require_int(n_top_items, "n_top_items", minimum=0)
     require_int(n_neighbors, "n_neighbors", minimum=1)
+    read_model_file(model_dir)  # "not a model" before "--out is inside the input"
     out = check_file_output(out, inputs=[model_dir])
     data = gather(
         model_dir,
