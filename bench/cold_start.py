@@ -44,8 +44,8 @@ from customer2vec.data.engine import DuckDBEngine, quote_literal
 from customer2vec.evaluation.intrinsic import knn_indices, neighbor_purity
 from customer2vec.evaluation.nextbasket import evaluate_models, split_last_basket
 from customer2vec.models import create_model
-from customer2vec.models._scoring import customer_counts
 from customer2vec.models.attr2vec import Attr2Vec
+from customer2vec.models.scoring import customer_counts
 
 HIDDEN_SHARE = 0.10
 K = 10

@@ -29,8 +29,8 @@ from customer2vec.corpus import build_baskets
 from customer2vec.corpus.copurchase import CopurchaseLists, derive_copurchase
 from customer2vec.data.dataset import Dataset
 from customer2vec.evaluation.intrinsic import neighbor_purity, neighbor_recall
-from customer2vec.index.embeddings import Embeddings
 from customer2vec.models.copurchase import CoPurchase
+from customer2vec.vectors.embeddings import Embeddings
 
 OUT = Path(__file__).resolve().parent / "out"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "completejourney"

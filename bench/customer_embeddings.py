@@ -31,9 +31,9 @@ from common import completejourney, print_table
 from customer2vec.analysis.segmentation import kmeans_by_silhouette
 from customer2vec.corpus import build_baskets, build_documents, customer_item_matrix
 from customer2vec.evaluation.downstream import label_score, share_features
-from customer2vec.index.embeddings import Embeddings
-from customer2vec.index.rollup import rollup
 from customer2vec.models import create_model
+from customer2vec.vectors.embeddings import Embeddings
+from customer2vec.vectors.rollup import rollup
 
 #: "Matching" ALS: within this AUC of it (well inside one cross-validation std here).
 MATCH_TOLERANCE = 0.005

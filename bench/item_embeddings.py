@@ -23,8 +23,8 @@ import numpy as np
 from common import OUT, completejourney, frequent_items, print_table
 from customer2vec.corpus import build_baskets
 from customer2vec.evaluation.intrinsic import neighbor_purity
-from customer2vec.index.embeddings import Embeddings
 from customer2vec.models import create_model, load_model
+from customer2vec.vectors.embeddings import Embeddings
 
 
 def main() -> None:

@@ -87,8 +87,8 @@ def table(dataset, names) -> pd.DataFrame:
 
 def latency(dataset, n_customers: int = 200) -> dict[str, float]:
     """p50/p99 of one `recommend` call, next-basket model saved and loaded like the CLI."""
-    from customer2vec.index.recommend import Recommender
-    from customer2vec.models.training import resolve_config, train_to_directory
+    from customer2vec.recommend.recommender import Recommender
+    from customer2vec.workflow.training import resolve_config, train_to_directory
 
     model_dir = OUT / "next-basket-cj"
     train_to_directory(dataset.path, model_dir, resolve_config("next-basket"), overwrite=True)

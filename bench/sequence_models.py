@@ -39,7 +39,7 @@ from customer2vec.evaluation.downstream import label_score
 from customer2vec.evaluation.intrinsic import neighbor_purity
 from customer2vec.evaluation.nextbasket import evaluate_models, split_last_basket
 from customer2vec.models import create_model
-from customer2vec.models._scoring import customer_counts
+from customer2vec.models.scoring import customer_counts
 from customer_embeddings import labels_of
 
 DEMOGRAPHICS = ["age", "income", "home_ownership", "marital_status", "household_size"]

@@ -39,7 +39,7 @@ def model_dir(dataset, name: str) -> Path:
     from customer2vec.errors import Customer2VecError
     from customer2vec.models import load_model
     from customer2vec.models.base import read_model_file
-    from customer2vec.models.training import resolve_config, train_to_directory
+    from customer2vec.workflow.training import resolve_config, train_to_directory
 
     out = OUT / f"serve-{name}"
     try:
@@ -122,7 +122,7 @@ def in_process(directory: Path, customers: list, n_requests: int) -> dict[str, f
     """The same recommend calls without HTTP: what the endpoint costs at the least."""
     from threadpoolctl import threadpool_limits
 
-    from customer2vec.index.recommend import Recommender
+    from customer2vec.recommend.recommender import Recommender
 
     threadpool_limits(limits=1, user_api="blas")  # as `customer2vec serve` does
     recommender = Recommender.load(directory)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from customer2vec.columns import Columns
+from customer2vec.config import __version__
 from customer2vec.data.dataset import Dataset
 from customer2vec.data.ingest import ingest
 from customer2vec.errors import (

@@ -7,6 +7,9 @@ from typing import Any
 
 from customer2vec.errors import ConfigError
 
+#: The package version (the one source; ``customer2vec.__version__`` re-exports it).
+__version__ = "0.1.0"
+
 
 def require_int(
     value: Any, name: str, *, minimum: int | None = None, maximum: int | None = None

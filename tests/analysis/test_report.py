@@ -19,7 +19,7 @@ from customer2vec.analysis.report import build_report, gather
 from customer2vec.analysis.segments import segment_model
 from customer2vec.cli import cli
 from customer2vec.errors import DataValidationError
-from customer2vec.models.training import resolve_config, train_to_directory
+from customer2vec.workflow.training import resolve_config, train_to_directory
 
 SECTIONS = (
     "item-map",

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from scipy.sparse import csr_matrix
 
-from customer2vec.analysis.segmentation import kmeans_by_silhouette, profile, share_matrix
+from customer2vec.analysis.segmentation import kmeans_by_silhouette, profile
+from customer2vec.corpus.matrix import share_matrix
 from customer2vec.errors import ConfigError
 
 

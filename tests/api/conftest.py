@@ -55,7 +55,7 @@ def _ingest(root: Path):
 
 
 def _train(dataset, out: Path, name: str, **params) -> Path:
-    from customer2vec.models.training import resolve_config, train_to_directory
+    from customer2vec.workflow.training import resolve_config, train_to_directory
 
     train_to_directory(dataset.path, out, resolve_config(name, overrides=params))
     return out

@@ -57,7 +57,7 @@ def typed_model(tmp_path_factory) -> Path:
 
     from customer2vec.data.ingest import ingest
     from customer2vec.data.mapping import ColumnMapping
-    from customer2vec.models.training import resolve_config, train_to_directory
+    from customer2vec.workflow.training import resolve_config, train_to_directory
 
     root = tmp_path_factory.mktemp("typed")
     raw = make_raw_transactions(

@@ -164,7 +164,7 @@ def test_train_refuses_to_write_over_its_dataset_before_training(
     def no_training(*args, **kwargs):
         raise AssertionError("training started")
 
-    monkeypatch.setattr("customer2vec.models.training.build_corpus", no_training)
+    monkeypatch.setattr("customer2vec.workflow.training.build_corpus", no_training)
     before = sorted(p.name for p in dataset.iterdir())
     for out in (dataset, dataset / "model", tmp_path):
         args = ["train", str(dataset), "--model", "popularity", "--out", str(out), "--overwrite"]

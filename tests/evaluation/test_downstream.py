@@ -9,7 +9,7 @@ from scipy.sparse import csr_matrix
 
 from customer2vec.errors import DataValidationError
 from customer2vec.evaluation.downstream import compare_features, label_score, share_features
-from customer2vec.index.embeddings import Embeddings
+from customer2vec.vectors.embeddings import Embeddings
 
 
 @pytest.fixture

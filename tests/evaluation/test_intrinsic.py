@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from customer2vec.evaluation.intrinsic import neighbor_purity, neighbor_recall, silhouette_by
-from customer2vec.index.embeddings import Embeddings
+from customer2vec.vectors.embeddings import Embeddings
 
 
 @pytest.fixture

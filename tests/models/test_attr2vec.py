@@ -19,10 +19,10 @@ from customer2vec.corpus.attributes import (
 )
 from customer2vec.data.ids import IdMap
 from customer2vec.errors import ConfigError, DataValidationError, DataWarning
-from customer2vec.index.recommend import Recommender
 from customer2vec.models import create_model, load_model
 from customer2vec.models.attr2vec import Attr2Vec
-from customer2vec.models.training import build_corpus
+from customer2vec.recommend.recommender import Recommender
+from customer2vec.workflow.training import build_corpus
 
 #: ``sample=0``: with 16 items every item is above the subsampling threshold.
 SMALL = {"n_factors": 16, "sample": 0.0, "n_threads": 1, "random_state": 0}
@@ -241,7 +241,7 @@ def test_cli_train_similar_and_export_find_new_products(dataset, tmp_path):
 
 
 def test_tuning_is_refused_rather_than_run_without_the_attributes(dataset):
-    from customer2vec.models.training import resolve_config, train
+    from customer2vec.workflow.training import resolve_config, train
 
     with pytest.raises(ConfigError, match="has no search space"):
         train(dataset, resolve_config("attr2vec", tune=True))

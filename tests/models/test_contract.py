@@ -9,10 +9,10 @@ import pytest
 
 from customer2vec.corpus import build_baskets
 from customer2vec.errors import ConfigError, NotFittedError, UnknownIdError
-from customer2vec.index.recommend import Recommender
 from customer2vec.models import REGISTRY, EmbeddingModel, create_model, load_model, model_names
 from customer2vec.models.ranking import RankingModel
-from customer2vec.models.training import build_corpus
+from customer2vec.recommend.recommender import Recommender
+from customer2vec.workflow.training import build_corpus
 
 #: Small, fast settings per model for tiny data; everything else stays at defaults.
 FAST = {

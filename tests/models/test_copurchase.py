@@ -15,7 +15,7 @@ from customer2vec.errors import ConfigError, DataValidationError, NotFittedError
 from customer2vec.evaluation.intrinsic import neighbor_recall
 from customer2vec.models import create_model, load_model
 from customer2vec.models.copurchase import CoPurchase, rank_weights
-from customer2vec.models.training import train
+from customer2vec.workflow.training import train
 
 SMALL = {"n_factors": 16, "n_epochs": 30}
 

@@ -7,9 +7,9 @@ import pytest
 
 from customer2vec.corpus.baskets import concat_ranges
 from customer2vec.errors import ConfigError
-from customer2vec.index.recommend import Recommender
 from customer2vec.models import load_model
 from customer2vec.models.gru import GRU
+from customer2vec.recommend.recommender import Recommender
 from evaluation.test_nextbasket import make_corpus
 
 #: Three item sets bought in a cycle A -> B -> C -> A; item 6 is noise in every basket.

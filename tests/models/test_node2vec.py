@@ -14,8 +14,8 @@ from customer2vec.corpus import build_baskets
 from customer2vec.corpus.copurchase import build_copurchase
 from customer2vec.corpus.graph import Graph
 from customer2vec.errors import ConfigError, DataValidationError
-from customer2vec.index.recommend import Recommender
 from customer2vec.models import create_model, load_model
+from customer2vec.recommend.recommender import Recommender
 
 FAST = {"n_factors": 16, "n_threads": 1, "walk_length": 20, "n_walks": 10, "sample": 0.0}
 

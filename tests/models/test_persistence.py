@@ -15,12 +15,12 @@ from conftest import ingest_tribes
 from customer2vec.cli import cli
 from customer2vec.data.ids import IdMap, load_array
 from customer2vec.errors import DataValidationError
-from customer2vec.index.catalog import ItemCatalog
-from customer2vec.index.embeddings import Embeddings
-from customer2vec.index.recommend import Recommender
 from customer2vec.models import load_model, model_dataset_path, resolve_model_dataset
 from customer2vec.models.als import ALS
-from customer2vec.models.training import resolve_config, train_to_directory
+from customer2vec.recommend.recommender import Recommender
+from customer2vec.vectors.catalog import ItemCatalog
+from customer2vec.vectors.embeddings import Embeddings
+from customer2vec.workflow.training import resolve_config, train_to_directory
 
 ALS_PARAMS = {"n_factors": 4, "regularization": 5.0, "n_iterations": 15, "n_threads": 1}
 RETRAIN = "Train the model again."

@@ -1668,7 +1668,7 @@ def _rec(
     corrupt: Callable[[Path], None] | None = None,
 ) -> Callable[[World, Path], tuple]:
     def make(w: World, t: Path) -> tuple:
-        from customer2vec.index.recommend import Recommender
+        from customer2vec.recommend.recommender import Recommender
 
         model = model_copy(w, t, which, corrupt) if corrupt else getattr(w, which)
         return (lambda: query(Recommender.load(model), w)), mention
@@ -1677,7 +1677,7 @@ def _rec(
 
 
 def _rec_on_dataset(w: World, t: Path) -> tuple:
-    from customer2vec.index.recommend import Recommender
+    from customer2vec.recommend.recommender import Recommender
 
     return (lambda: Recommender.load(w.ds)), ["DS"]
 

@@ -20,18 +20,18 @@ import numpy as np
 import pandas as pd
 
 from customer2vec.analysis.projection import project_2d
-from customer2vec.analysis.segmentation import share_matrix
 from customer2vec.analysis.segments import PROFILE_ATTRIBUTES, _customer_vectors, segment_model
 from customer2vec.columns import Columns
 from customer2vec.config import require_int
 from customer2vec.corpus import BasketCorpus, build_baskets, customer_item_matrix
+from customer2vec.corpus.matrix import share_matrix
 from customer2vec.data.dataset import Dataset, check_file_output
 from customer2vec.errors import DataValidationError
 from customer2vec.evaluation.intrinsic import item_quality
-from customer2vec.index.catalog import ItemCatalog, similar_items
-from customer2vec.index.embeddings import Embeddings
 from customer2vec.models import Model, load_model, model_dataset_path
 from customer2vec.models.base import read_model_file
+from customer2vec.vectors.catalog import ItemCatalog, similar_items
+from customer2vec.vectors.embeddings import Embeddings
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from scipy.sparse import csr_matrix
 
 from customer2vec.config import require_int
 from customer2vec.errors import ConfigError
-from customer2vec.index.embeddings import Embeddings
+from customer2vec.vectors.embeddings import Embeddings
 
 
 @dataclass
@@ -102,19 +102,6 @@ def kmeans_by_silhouette(
 def segment_embeddings(embeddings: Embeddings, **kwargs) -> Segmentation:
     """:func:`kmeans_by_silhouette` on an :class:`Embeddings` (labels keyed by its ids)."""
     return kmeans_by_silhouette(embeddings.vectors, embeddings.keys, **kwargs)
-
-
-def share_matrix(customer_items: csr_matrix, item_groups: np.ndarray) -> tuple[csr_matrix, list]:
-    """Customers x groups share matrix (rows sum to 1) from customers x items counts."""
-    codes, uniques = pd.factorize(item_groups, use_na_sentinel=True)
-    codes = np.where(codes < 0, len(uniques), codes)
-    groups = csr_matrix(
-        (np.ones(len(codes)), (np.arange(len(codes)), codes)), shape=(len(codes), len(uniques) + 1)
-    )
-    counts = (customer_items @ groups).tocsr()
-    totals = np.asarray(counts.sum(axis=1)).ravel()
-    shares = csr_matrix(counts.multiply(1.0 / np.maximum(totals, 1e-12)[:, None]))
-    return shares, [*uniques.tolist(), "(unknown)"]
 
 
 def profile(labels: np.ndarray, shares: csr_matrix, groups: list, *, top: int = 3) -> pd.DataFrame:

@@ -16,15 +16,15 @@ from customer2vec.analysis.segmentation import (
     kmeans_by_silhouette,
     profile,
     segment_embeddings,
-    share_matrix,
 )
 from customer2vec.columns import Columns
 from customer2vec.config import require_choice
 from customer2vec.corpus import build_baskets, customer_item_matrix
+from customer2vec.corpus.matrix import share_matrix
 from customer2vec.data.dataset import SEGMENTS_OUTPUT, atomic_directory, check_output
 from customer2vec.errors import ConfigError
-from customer2vec.index.embeddings import Embeddings
 from customer2vec.models import load_model, resolve_model_dataset
+from customer2vec.vectors.embeddings import Embeddings
 
 log = logging.getLogger(__name__)
 PROFILE_ATTRIBUTES = ("department", "product_category", "category", "aisle")
@@ -82,7 +82,7 @@ def _customer_vectors(model, baskets) -> tuple[Embeddings, str]:
     vectors = getattr(model, "customer_vectors_", None)
     if vectors is not None:
         return vectors, f"{model.name} customer vectors"
-    from customer2vec.index.rollup import rollup
+    from customer2vec.vectors.rollup import rollup
 
     return rollup(
         model.item_vectors_, baskets, weighting="tfidf"

@@ -18,9 +18,9 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from customer2vec import __version__
 from customer2vec.api import schemas
 from customer2vec.api.explorer import MAX_N, Explorer, NotSupportedError
+from customer2vec.config import __version__
 from customer2vec.errors import (
     Customer2VecError,
     MissingDependencyError,

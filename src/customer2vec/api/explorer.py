@@ -2,7 +2,7 @@
 
 :class:`Explorer` answers with plain dicts and lists (external ids, Python scalars, no NaN),
 ready for the response models in :mod:`customer2vec.api.schemas`. Scoring goes through
-:class:`~customer2vec.index.recommend.Recommender`; nothing here ranks items itself.
+:class:`~customer2vec.recommend.recommender.Recommender`; nothing here ranks items itself.
 """
 
 from __future__ import annotations
@@ -30,12 +30,12 @@ from customer2vec.corpus.baskets import BasketCorpus, build_baskets
 from customer2vec.data.dataset import Dataset
 from customer2vec.data.ids import IdMap
 from customer2vec.errors import Customer2VecError, DataValidationError, DataWarning, UnknownIdError
-from customer2vec.index.catalog import ItemCatalog
-from customer2vec.index.embeddings import Embeddings, Neighbors
-from customer2vec.index.recommend import Recommender
 from customer2vec.models import get_model_class, load_model, resolve_model_dataset
 from customer2vec.models.base import Model, read_model_file
 from customer2vec.models.ranking import RankingModel
+from customer2vec.recommend.recommender import Recommender
+from customer2vec.vectors.catalog import ItemCatalog
+from customer2vec.vectors.embeddings import Embeddings, Neighbors
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ class Explorer:
         }
 
     def health(self) -> dict[str, Any]:
-        from customer2vec import __version__
+        from customer2vec.config import __version__
 
         return {
             "status": "ok",

@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from customer2vec import __version__
+from customer2vec.config import __version__
 from customer2vec.errors import ConfigError, Customer2VecError, DataWarning
 
 log = logging.getLogger("customer2vec")

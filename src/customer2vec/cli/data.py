@@ -211,7 +211,7 @@ def demo(out: Path) -> None:
     Example: customer2vec demo --out demo-output
     """
     from customer2vec.cli._base import emit_evaluation
-    from customer2vec.demo import DEMO_MODELS, run_demo
+    from customer2vec.workflow.demo import DEMO_MODELS, run_demo
 
     click.echo("customer2vec demo: The Complete Journey (84.51°, 2017), 2,469 households", err=True)
     result = run_demo(out)

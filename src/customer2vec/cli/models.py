@@ -70,7 +70,7 @@ def train(
       customer2vec train data/cj --model item2vec --tune --out models/i2v-tuned
     """
     from customer2vec.models import model_names
-    from customer2vec.models.training import parse_param, resolve_config, train_to_directory
+    from customer2vec.workflow.training import parse_param, resolve_config, train_to_directory
 
     config = resolve_config(
         model_name,
@@ -120,8 +120,8 @@ def similar(model_dir: Path, item: str, n: int, as_json: bool) -> None:
 
     Example: customer2vec similar models/i2v 1082185 -n 5
     """
-    from customer2vec.index.catalog import ItemCatalog, similar_items
     from customer2vec.models import load_model
+    from customer2vec.vectors.catalog import ItemCatalog, similar_items
 
     model = load_model(model_dir)
     vectors = getattr(model, "item_vectors_", None)
@@ -173,8 +173,8 @@ def export(model_dir: Path, out: Path, what: str, fmt: str) -> None:
       customer2vec export models/i2v --out vectors.txt --format word2vec
       customer2vec export models/als --what customers --out customers.parquet
     """
-    from customer2vec.index.export import export_embeddings
     from customer2vec.models import load_model
+    from customer2vec.vectors.export import export_embeddings
 
     model = load_model(model_dir)
     vectors = getattr(model, f"{what[:-1]}_vectors_", None)

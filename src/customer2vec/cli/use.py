@@ -43,7 +43,7 @@ def recommend(
       customer2vec recommend models/als 1364 -n 5
       customer2vec recommend models/tifu 1364 --include-seen --json
     """
-    from customer2vec.index.recommend import Recommender
+    from customer2vec.recommend.recommender import Recommender
 
     recommender = Recommender.load(model_dir)
     hits = recommender.recommend(customer, n=n, exclude_seen=exclude_seen)
@@ -91,7 +91,7 @@ def recommend_batch(
       customer2vec recommend-batch models/als --out recs.parquet -n 20
       customer2vec recommend-batch models/tifu --out recs.parquet --customers ids.txt
     """
-    from customer2vec.index.recommend import Recommender, save_recommendations
+    from customer2vec.recommend.recommender import Recommender, save_recommendations
 
     customers = None if customers_file is None else read_id_list(customers_file)
     recommender = Recommender.load(model_dir)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+import pandas as pd
 from scipy.sparse import csr_matrix
 
 from customer2vec.config import require_choice, require_float
@@ -115,3 +116,16 @@ def _with_data(matrix: csr_matrix, values: np.ndarray) -> csr_matrix:
     )
     result.has_canonical_format = True
     return result
+
+
+def share_matrix(customer_items: csr_matrix, item_groups: np.ndarray) -> tuple[csr_matrix, list]:
+    """Customers x groups share matrix (rows sum to 1) from customers x items counts."""
+    codes, uniques = pd.factorize(item_groups, use_na_sentinel=True)
+    codes = np.where(codes < 0, len(uniques), codes)
+    groups = csr_matrix(
+        (np.ones(len(codes)), (np.arange(len(codes)), codes)), shape=(len(codes), len(uniques) + 1)
+    )
+    counts = (customer_items @ groups).tocsr()
+    totals = np.asarray(counts.sum(axis=1)).ravel()
+    shares = csr_matrix(counts.multiply(1.0 / np.maximum(totals, 1e-12)[:, None]))
+    return shares, [*uniques.tolist(), "(unknown)"]

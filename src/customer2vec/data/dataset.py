@@ -536,7 +536,7 @@ def fingerprint(directory: Path, files: list[str]) -> str:
 
 def write_meta(directory: Path, meta: dict[str, Any]) -> None:
     """Write ``dataset.json`` with format header and fingerprint over the tables present."""
-    from customer2vec import __version__
+    from customer2vec.config import __version__
 
     tables = {
         name: f"{name}.parquet" for name in TABLES if (directory / f"{name}.parquet").exists()

@@ -17,7 +17,7 @@ from scipy.sparse import issparse
 
 from customer2vec.config import require_int
 from customer2vec.errors import DataValidationError
-from customer2vec.index.embeddings import Embeddings
+from customer2vec.vectors.embeddings import Embeddings
 
 #: A feature set: an ``Embeddings`` or a DataFrame indexed by customer id.
 Features = Embeddings | pd.DataFrame
@@ -110,7 +110,7 @@ def share_features(
     ``customer_items`` is a customers x items count matrix (rows in ``customer_ids`` order)
     and ``item_groups`` the group (department, category...) of each item column.
     """
-    from customer2vec.analysis.segmentation import share_matrix
+    from customer2vec.corpus.matrix import share_matrix
 
     shares, names = share_matrix(customer_items, item_groups)
     dense = shares.toarray() if issparse(shares) else np.asarray(shares)

@@ -11,7 +11,7 @@ import pandas as pd
 
 from customer2vec.config import require_choice, require_int
 from customer2vec.errors import DataValidationError
-from customer2vec.index.embeddings import Embeddings
+from customer2vec.vectors.embeddings import Embeddings
 
 _BLOCK = 2048
 

@@ -12,16 +12,16 @@ from customer2vec.corpus.baskets import BasketCorpus
 from customer2vec.corpus.matrix import WEIGHTINGS, customer_item_matrix
 from customer2vec.data.ids import load_array
 from customer2vec.errors import MissingDependencyError
-from customer2vec.index.embeddings import Embeddings
-from customer2vec.models._scoring import (
+from customer2vec.models.base import EmbeddingModel
+from customer2vec.models.ranking import RankingModel
+from customer2vec.models.scoring import (
     check_customers,
     customer_counts,
     customer_vectors,
     solve_factors,
     weigh,
 )
-from customer2vec.models.base import EmbeddingModel
-from customer2vec.models.ranking import RankingModel
+from customer2vec.vectors.embeddings import Embeddings
 
 _ITEM_CUSTOMERS_FILE = "item_customers.npy"
 

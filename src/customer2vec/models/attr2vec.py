@@ -45,13 +45,6 @@ from customer2vec.corpus.attributes import (
 from customer2vec.corpus.baskets import BasketCorpus, BasketsWithTables
 from customer2vec.data.ids import IdMap
 from customer2vec.errors import ConfigError, DataValidationError, DataWarning
-from customer2vec.index.embeddings import Embeddings
-from customer2vec.models._scoring import (
-    RECENT_BASKETS,
-    check_customers,
-    cosine_to_items,
-    customer_counts,
-)
 from customer2vec.models._sgns import (
     _MULT,
     DEFAULTS,
@@ -70,6 +63,13 @@ from customer2vec.models._sgns import (
 from customer2vec.models.base import EmbeddingModel
 from customer2vec.models.customer2vec import _run_sharded
 from customer2vec.models.ranking import RankingModel
+from customer2vec.models.scoring import (
+    RECENT_BASKETS,
+    check_customers,
+    cosine_to_items,
+    customer_counts,
+)
+from customer2vec.vectors.embeddings import Embeddings
 
 __all__ = ["Attr2Vec", "train_attr2vec"]
 

@@ -34,7 +34,6 @@ from customer2vec.corpus.baskets import BasketCorpus, BasketsWithTables
 from customer2vec.corpus.matrix import customer_item_matrix
 from customer2vec.data.ids import IdMap, load_array
 from customer2vec.errors import ConfigError
-from customer2vec.index.embeddings import Embeddings
 from customer2vec.models._labels import (
     WEIGHTINGS,
     customer_labels,
@@ -44,7 +43,6 @@ from customer2vec.models._labels import (
     unpack,
     weighted_bags,
 )
-from customer2vec.models._scoring import check_customers, customer_counts
 from customer2vec.models._torch import (
     add_label_loss,
     import_torch,
@@ -57,6 +55,8 @@ from customer2vec.models._torch import (
 )
 from customer2vec.models.base import EmbeddingModel
 from customer2vec.models.ranking import RankingModel
+from customer2vec.models.scoring import check_customers, customer_counts
+from customer2vec.vectors.embeddings import Embeddings
 
 INPUTS = ("items", "categories")
 _VOCABULARY = "vocabulary_ids"

@@ -22,7 +22,7 @@ import pandas as pd
 from customer2vec.data.dataset import INFO_FILE, MODEL_OUTPUT, Dataset, atomic_directory
 from customer2vec.data.ids import RETRAIN
 from customer2vec.errors import ConfigError, DataValidationError, NotFittedError
-from customer2vec.index.embeddings import Embeddings
+from customer2vec.vectors.embeddings import Embeddings
 
 MODEL_FILE = MODEL_OUTPUT.marker
 FORMAT_NAME = MODEL_OUTPUT.format
@@ -110,7 +110,7 @@ class Model(ABC):
         ``overwrite`` replaces an existing ``path`` only if it is empty or a model folder
         holding nothing but model files; ``path`` may not overlap the model's dataset.
         """
-        from customer2vec import __version__
+        from customer2vec.config import __version__
 
         self.check_fitted()
         meta = dict(meta or {})

@@ -35,8 +35,6 @@ from customer2vec.columns import Columns
 from customer2vec.config import require_float, require_int
 from customer2vec.corpus.baskets import BasketCorpus, BasketsWithTables, concat_ranges
 from customer2vec.errors import ConfigError, DataValidationError
-from customer2vec.index.embeddings import Embeddings
-from customer2vec.models._scoring import check_customers
 from customer2vec.models._torch import (
     SampledSoftmax,
     SparseAwareAdam,
@@ -55,6 +53,8 @@ from customer2vec.models._torch import (
 )
 from customer2vec.models.base import EmbeddingModel
 from customer2vec.models.ranking import RankingModel
+from customer2vec.models.scoring import check_customers
+from customer2vec.vectors.embeddings import Embeddings
 
 #: Customers encoded at once when scoring.
 SCORE_BATCH = 1024

@@ -47,8 +47,8 @@ from numba import njit
 from customer2vec.config import require_choice, require_float, require_int
 from customer2vec.corpus.copurchase import CopurchaseLists
 from customer2vec.errors import DataValidationError
-from customer2vec.index.embeddings import Embeddings
 from customer2vec.models.base import EmbeddingModel
+from customer2vec.vectors.embeddings import Embeddings
 
 RANK_WEIGHTS = ("linear", "harmonic", "uniform")
 _MULTIPLIER = np.uint64(2685821657736338717)  # xorshift64* output multiplier

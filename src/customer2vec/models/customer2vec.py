@@ -60,8 +60,6 @@ from customer2vec.corpus.baskets import BasketCorpus
 from customer2vec.corpus.documents import CustomerDocuments, build_documents
 from customer2vec.data.ids import load_array
 from customer2vec.errors import ConfigError, DataValidationError, UnknownIdError
-from customer2vec.index.embeddings import Embeddings
-from customer2vec.models._scoring import check_customers, customer_documents, customer_vectors
 from customer2vec.models._sgns import (
     _MULT,
     _apply,
@@ -75,6 +73,8 @@ from customer2vec.models._sgns import (
 )
 from customer2vec.models.base import EmbeddingModel
 from customer2vec.models.ranking import RankingModel
+from customer2vec.models.scoring import check_customers, customer_documents, customer_vectors
+from customer2vec.vectors.embeddings import Embeddings
 
 __all__ = ["Customer2Vec", "train_doc2vec"]
 

@@ -32,8 +32,6 @@ from tqdm import tqdm
 from customer2vec.config import require_int
 from customer2vec.corpus.baskets import BasketCorpus, concat_ranges
 from customer2vec.errors import ConfigError, DataValidationError
-from customer2vec.index.embeddings import Embeddings
-from customer2vec.models._scoring import check_customers
 from customer2vec.models._torch import (
     SampledSoftmax,
     SparseAwareAdam,
@@ -52,6 +50,8 @@ from customer2vec.models._torch import (
 )
 from customer2vec.models.base import EmbeddingModel
 from customer2vec.models.ranking import RankingModel
+from customer2vec.models.scoring import check_customers
+from customer2vec.vectors.embeddings import Embeddings
 
 #: Customers encoded at once when scoring (bounds the padded batch tensor).
 SCORE_BATCH = 512

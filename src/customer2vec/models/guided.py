@@ -43,9 +43,7 @@ from customer2vec.corpus.baskets import BasketCorpus, BasketsWithTables
 from customer2vec.corpus.matrix import customer_item_matrix
 from customer2vec.data.ids import load_array
 from customer2vec.errors import ConfigError
-from customer2vec.index.embeddings import Embeddings
 from customer2vec.models._labels import WEIGHTINGS, customer_labels, idf, unpack, weighted_bags
-from customer2vec.models._scoring import check_customers, customer_baskets, customer_counts
 from customer2vec.models._sgns import item_embeddings, train_sgns
 from customer2vec.models._torch import (
     SampledSoftmax,
@@ -60,6 +58,8 @@ from customer2vec.models._torch import (
 )
 from customer2vec.models.base import EmbeddingModel
 from customer2vec.models.ranking import RankingModel
+from customer2vec.models.scoring import check_customers, customer_baskets, customer_counts
+from customer2vec.vectors.embeddings import Embeddings
 
 _IDF_FILE = "idf.npy"
 

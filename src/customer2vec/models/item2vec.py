@@ -10,16 +10,16 @@ import numpy as np
 from customer2vec.config import require_choice, require_float, require_int
 from customer2vec.corpus.baskets import BasketCorpus
 from customer2vec.errors import ConfigError, MissingDependencyError
-from customer2vec.index.embeddings import Embeddings
-from customer2vec.models._scoring import (
+from customer2vec.models._sgns import DEFAULTS, item_embeddings, train_sgns
+from customer2vec.models.base import EmbeddingModel
+from customer2vec.models.ranking import RankingModel
+from customer2vec.models.scoring import (
     RECENT_BASKETS,
     check_customers,
     cosine_to_items,
     customer_counts,
 )
-from customer2vec.models._sgns import DEFAULTS, item_embeddings, train_sgns
-from customer2vec.models.base import EmbeddingModel
-from customer2vec.models.ranking import RankingModel
+from customer2vec.vectors.embeddings import Embeddings
 
 
 class Item2Vec(EmbeddingModel, RankingModel):

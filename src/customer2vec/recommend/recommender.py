@@ -24,11 +24,11 @@ from customer2vec.corpus.baskets import BasketCorpus, build_baskets
 from customer2vec.data.dataset import check_file_output
 from customer2vec.data.ids import IdMap
 from customer2vec.errors import ConfigError, DataValidationError, DataWarning, UnknownIdError
-from customer2vec.index.catalog import ItemCatalog
-from customer2vec.index.embeddings import Neighbors
 from customer2vec.models import load_model, resolve_model_dataset
-from customer2vec.models._scoring import customer_counts
 from customer2vec.models.ranking import RankingModel
+from customer2vec.models.scoring import customer_counts
+from customer2vec.vectors.catalog import ItemCatalog
+from customer2vec.vectors.embeddings import Neighbors
 
 __all__ = ["Recommender", "save_recommendations"]
 

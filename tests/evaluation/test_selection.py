@@ -7,9 +7,9 @@ import pytest
 
 from customer2vec.corpus import build_baskets
 from customer2vec.errors import ConfigError
+from customer2vec.evaluation.selection import completion_recall, split_last_baskets, tune
 from customer2vec.models import create_model
-from customer2vec.models.training import resolve_config, train
-from customer2vec.models.tuning import completion_recall, split_last_baskets, tune
+from customer2vec.workflow.training import resolve_config, train
 
 
 @pytest.fixture(scope="module")

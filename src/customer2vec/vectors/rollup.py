@@ -32,7 +32,7 @@ from customer2vec.corpus.baskets import BasketCorpus
 from customer2vec.corpus.matrix import customer_item_matrix
 from customer2vec.data.ids import IdMap
 from customer2vec.errors import DataValidationError, DataWarning, UnknownIdError
-from customer2vec.index.embeddings import Embeddings
+from customer2vec.vectors.embeddings import Embeddings
 
 __all__ = ["ROLLUP_WEIGHTINGS", "recency_weights", "rollup", "session_vector"]
 

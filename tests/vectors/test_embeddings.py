@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from customer2vec.errors import DataValidationError, UnknownIdError
-from customer2vec.index.embeddings import Embeddings, top_n
-from customer2vec.index.export import export_embeddings
+from customer2vec.vectors.embeddings import Embeddings, top_n
+from customer2vec.vectors.export import export_embeddings
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from customer2vec.data.dataset import Dataset
 from customer2vec.data.ingest import ingest
 from customer2vec.evaluation.intrinsic import item_quality
 from customer2vec.evaluation.runner import evaluate_dataset
-from customer2vec.index.catalog import ItemCatalog, similar_items
-from customer2vec.models.training import resolve_config, train_to_directory
+from customer2vec.vectors.catalog import ItemCatalog, similar_items
+from customer2vec.workflow.training import resolve_config, train_to_directory
 
 log = logging.getLogger(__name__)
 

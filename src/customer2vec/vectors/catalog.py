@@ -9,7 +9,7 @@ import pandas as pd
 
 from customer2vec.columns import Columns
 from customer2vec.errors import DataValidationError
-from customer2vec.index.embeddings import Embeddings, Neighbors
+from customer2vec.vectors.embeddings import Embeddings, Neighbors
 
 #: Attributes shown beside names, when present, in this order.
 PREFERRED = ("department", "category", "product_category", "aisle", "brand", "color")

@@ -8,8 +8,8 @@ import pytest
 from customer2vec.corpus.baskets import BasketCorpus
 from customer2vec.data.ids import IdMap
 from customer2vec.errors import ConfigError, DataValidationError, DataWarning, UnknownIdError
-from customer2vec.index.embeddings import Embeddings
-from customer2vec.index.rollup import recency_weights, rollup, session_vector
+from customer2vec.vectors.embeddings import Embeddings
+from customer2vec.vectors.rollup import recency_weights, rollup, session_vector
 
 # Unit directions of the item vectors below (rolled up after normalization).
 UX, UY, UZ = np.array([1.0, 0.0]), np.array([0.0, 1.0]), np.array([0.6, 0.8])

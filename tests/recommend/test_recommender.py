@@ -19,11 +19,11 @@ from customer2vec.errors import (
     NotFittedError,
     UnknownIdError,
 )
-from customer2vec.index.catalog import ItemCatalog
-from customer2vec.index.recommend import Recommender, save_recommendations
 from customer2vec.models import create_model
 from customer2vec.models.ranking import RankingModel
-from customer2vec.models.training import train_to_directory
+from customer2vec.recommend.recommender import Recommender, save_recommendations
+from customer2vec.vectors.catalog import ItemCatalog
+from customer2vec.workflow.training import train_to_directory
 
 EMBEDDING_RANKERS = {
     # Few factors, strong regularization: ALS generalizes to the tribe instead of memorizing.

@@ -22,8 +22,8 @@ from tqdm.auto import tqdm
 from customer2vec.config import require_float, require_int
 from customer2vec.corpus.baskets import BasketCorpus
 from customer2vec.errors import ConfigError
-from customer2vec.index.embeddings import Embeddings
 from customer2vec.models import create_model, get_model_class
+from customer2vec.vectors.embeddings import Embeddings
 
 log = logging.getLogger(__name__)
 

@@ -115,7 +115,7 @@ def train(dataset: Dataset, config: Mapping[str, Any]) -> Model:
     corpus_seconds = time.perf_counter() - started
     tuning = None
     if config.get("tune"):
-        from customer2vec.models.tuning import tune
+        from customer2vec.evaluation.selection import tune
 
         started = time.perf_counter()
         params, trials = tune(

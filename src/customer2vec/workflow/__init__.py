@@ -1,0 +1,1 @@
+"""Pipelines above models, recommenders, analysis and evaluation: train (with tuning), demo."""
