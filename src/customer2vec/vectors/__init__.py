@@ -4,6 +4,7 @@ This layer sits below the models (they return :class:`Embeddings` from ``fit``) 
 the corpus (roll-ups of item vectors into customer vectors read baskets).
 """
 
-from customer2vec.vectors.embeddings import Embeddings, Neighbors, top_n
+from customer2vec.vectors.embeddings import Embeddings, Neighbors
+from customer2vec.vectors.search import top_n, top_rows
 
-__all__ = ["Embeddings", "Neighbors", "top_n"]
+__all__ = ["Embeddings", "Neighbors", "top_n", "top_rows"]

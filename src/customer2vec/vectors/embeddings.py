@@ -13,6 +13,7 @@ from customer2vec.columns import Columns
 from customer2vec.config import require_int
 from customer2vec.data.ids import RETRAIN, IdMap, check_file_name, load_array
 from customer2vec.errors import DataValidationError
+from customer2vec.vectors.search import top_n
 
 
 @dataclass(frozen=True)
@@ -165,17 +166,3 @@ class Embeddings:
         """One row per id: the id column, then ``vector`` (list of float32)."""
         column = f"{self.kind}_id"
         return pd.DataFrame({column: self.keys, Columns.VECTOR: list(self._vectors)})
-
-
-def top_n(scores: np.ndarray, n: int, *, exclude: np.ndarray | None = None) -> np.ndarray:
-    """Indices of the ``n`` highest scores, best first (ties by index), skipping ``exclude``."""
-    if exclude is not None and len(exclude):
-        scores = scores.copy()
-        scores[exclude] = -np.inf
-    n_valid = len(scores) - (len(np.unique(exclude)) if exclude is not None else 0)
-    n = min(n, max(n_valid, 0))
-    if n == 0:
-        return np.empty(0, dtype=np.int64)
-    part = np.argpartition(-scores, n - 1)[:n] if n < len(scores) else np.arange(len(scores))
-    order = np.lexsort((part, -scores[part]))
-    return part[order]
