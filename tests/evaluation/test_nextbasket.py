@@ -18,7 +18,6 @@ from customer2vec.evaluation.nextbasket import (
     sample_targets,
     split_last_basket,
     split_time,
-    top_items,
 )
 from customer2vec.models.baselines import TIFUKNN, Popularity, TopFrequency
 
@@ -273,12 +272,6 @@ def test_metrics_stay_in_unit_interval(case):
         assert result[f"ndcg@{k}"] <= result[f"hit@{k}"] + 1e-12
 
 
-def test_top_items_orders_best_first_and_marks_unrankable_items():
-    scores = np.array([[0.1, 0.9, -np.inf, 0.5], [1.0, 2.0, 3.0, 4.0]], dtype=np.float32)
-    np.testing.assert_array_equal(top_items(scores, 3), [[1, 3, 0], [3, 2, 1]])
-    np.testing.assert_array_equal(top_items(scores, 6)[0], [1, 3, 0, -1, -1, -1])
-
-
 # -- harness --------------------------------------------------------------------------------
 def test_evaluate_models_table(small):
     train, targets = split_last_basket(small, min_baskets=3)
@@ -326,3 +319,26 @@ def test_tifu_knn_beats_popularity_on_the_complete_journey(tmp_path, shared_data
     assert targets.n_customers == 2406
     assert 0.13 < table.loc["tifu-knn", "recall@10"] < 0.20
     assert table.loc["tifu-knn", "recall@10"] > table.loc["popularity", "recall@10"] + 0.04
+
+
+def test_evaluation_ranks_exactly_what_recommend_returns(small):
+    """The harness's ranked lists are the Recommender's, seen-items policy included."""
+    from customer2vec.models.als import ALS
+    from customer2vec.recommend import Recommender
+
+    train, targets = split_last_basket(small, min_baskets=3)
+    models = {"top-frequency": TopFrequency(), "als": ALS(n_factors=2, random_state=0)}
+    table = evaluate_models(train, targets, models, ks=(3,), batch_size=1, progress=False)
+    for name, model in models.items():
+        measured = table.attrs["rankings"][name]
+        customers = train.customer_ids.to_external(targets.customers)
+        given = Recommender(model, train).recommend_many(customers, n=3)
+        for row, customer in zip(measured, customers, strict=True):
+            expected = given.loc[given["customer_id"] == customer, "item_id"].tolist()
+            assert train.item_ids.to_external(row[row >= 0]).tolist() == expected, name
+    # ALS is a discovery model: what the customer bought is never in its measured lists.
+    seen = {c: set() for c in range(train.n_customers)}
+    for b, c in enumerate(train.basket_customer):
+        seen[int(c)].update(train.indices[train.indptr[b] : train.indptr[b + 1]].tolist())
+    for row, c in zip(table.attrs["rankings"]["als"], targets.customers, strict=True):
+        assert not set(row[row >= 0].tolist()) & seen[int(c)]

@@ -28,6 +28,7 @@ from customer2vec.corpus.baskets import BasketCorpus, concat_ranges
 from customer2vec.corpus.matrix import customer_item_matrix
 from customer2vec.errors import DataValidationError
 from customer2vec.models.ranking import RankingModel
+from customer2vec.recommend.ranker import Ranker
 
 #: Customers scored at once: bounds memory at 200K customers x 50K items (200 MB float32).
 BATCH_SIZE = 1024
@@ -316,23 +317,6 @@ def _mean(values: np.ndarray) -> float:
     return float(np.mean(values)) if len(values) else float("nan")
 
 
-def top_items(scores: np.ndarray, n: int) -> np.ndarray:
-    """Indices of the ``n`` best items per row, best first; -1 where a score is ``-inf``."""
-    n_rows, n_items = scores.shape
-    width = min(n, n_items)
-    if width == 0:
-        return np.full((n_rows, n), -1, dtype=np.int64)
-    part = np.argpartition(-scores, width - 1, axis=1)[:, :width]
-    rows = np.arange(n_rows)[:, None]
-    chosen = scores[rows, part]
-    order = np.argsort(-chosen, axis=1, kind="stable")
-    top = part[rows, order].astype(np.int64)
-    top[np.take_along_axis(chosen, order, axis=1) == -np.inf] = -1
-    if width < n:
-        top = np.hstack([top, np.full((n_rows, n - width), -1, dtype=np.int64)])
-    return top
-
-
 # -- harness ------------------------------------------------------------------------------
 def evaluate_models(
     train: BasketCorpus,
@@ -363,7 +347,9 @@ def evaluate_models(
     pandas.DataFrame
         One row per model: ``model, fit_s, score_s, customers`` then, for each k,
         ``recall@k, ndcg@k, hit@k, precision@k, recall_repeat@k, recall_new@k, coverage@k``
-        (see :func:`rank_metrics`).
+        (see :func:`rank_metrics`). ``table.attrs["rankings"]`` maps each model to its
+        ranked lists: the targets' customers x ``max(ks)`` item indices (-1: none), ranked by
+        the same :class:`~customer2vec.recommend.ranker.Ranker` as ``recommend``.
     """
     ks = tuple(ks)
     if not ks:
@@ -374,17 +360,20 @@ def evaluate_models(
     depth = max(ks)
     seen = _customer_items(train, targets.customers)
     rows: list[dict[str, Any]] = []
+    rankings: dict[str, np.ndarray] = {}
     for name, model in models.items():
         started = time.perf_counter()
         model.fit(train)
         fit_s = time.perf_counter() - started
         started = time.perf_counter()
+        # The ranker a user's `recommend` uses: the model's seen-items policy, same ties.
+        ranker = Ranker(model)
         top = np.empty((targets.n_customers, depth), dtype=np.int64)
         bar = tqdm(total=targets.n_customers, desc=name, unit="customer", disable=not progress)
         with bar:
             for start in range(0, targets.n_customers, batch_size):
                 batch = targets.customers[start : start + batch_size]
-                top[start : start + len(batch)] = top_items(model.score(train, batch), depth)
+                top[start : start + len(batch)] = ranker.rank(train, batch, depth)[0]
                 bar.update(len(batch))
         score_s = time.perf_counter() - started
         metrics = rank_metrics(
@@ -404,9 +393,14 @@ def evaluate_models(
         }
         row.update({f"{m}@{k}": metrics[f"{m}@{k}"] for k in ks for m in METRIC_NAMES})
         rows.append(row)
+        rankings[name] = top
     columns = ["model", "fit_s", "score_s", "customers"]
     columns += [f"{m}@{k}" for k in ks for m in METRIC_NAMES]
-    return pd.DataFrame(rows, columns=columns)
+    table = pd.DataFrame(rows, columns=columns)
+    # The ranked lists themselves (customers x max(ks) item indices, -1: none), so that what
+    # was measured can be compared with what `recommend` returns.
+    table.attrs["rankings"] = rankings
+    return table
 
 
 def _customer_items(corpus: BasketCorpus, customers: np.ndarray) -> csr_matrix:

@@ -24,6 +24,7 @@ from customer2vec.corpus.baskets import BasketCorpus
 from customer2vec.errors import ConfigError
 from customer2vec.models import create_model, get_model_class
 from customer2vec.vectors.embeddings import Embeddings
+from customer2vec.vectors.search import top_rows
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ def completion_recall(
         scores = sub[position[items]] @ sub.T
         scores[np.arange(len(items)), position[items]] = -np.inf
         kk = min(k, len(candidates) - 1)
-        top = np.argpartition(-scores, kk - 1, axis=1)[:, :kk]
+        top = top_rows(scores, kk)
         found = np.isin(top, position[items]).sum(axis=1)
         hits += float((found / np.minimum(kk, len(items) - 1)).sum())
         total += len(items)
