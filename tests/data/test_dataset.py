@@ -15,11 +15,11 @@ import pytest
 from click.testing import CliRunner
 
 from customer2vec.cli import cli
-from customer2vec.data.dataset import (
+from customer2vec.data.dataset import Dataset
+from customer2vec.data.outputs import (
     DATASET_OUTPUT,
     MODEL_OUTPUT,
     SEGMENTS_OUTPUT,
-    Dataset,
     atomic_directory,
     check_file_output,
     check_output,
@@ -194,7 +194,7 @@ def test_a_killed_writer_leaves_a_temp_folder_that_the_next_write_removes(tmp_pa
     out = tmp_path / "ds"
     script = (
         "import sys, time\n"
-        "from customer2vec.data.dataset import atomic_directory\n"
+        "from customer2vec.data.outputs import atomic_directory\n"
         "with atomic_directory(sys.argv[1]) as tmp:\n"
         "    (tmp / 'transactions.parquet').write_text('half')\n"
         "    print(tmp, flush=True)\n"

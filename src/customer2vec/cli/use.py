@@ -157,7 +157,7 @@ def evaluate(
       customer2vec evaluate data/cj --models tifu-knn,als -k 10 --protocol time-split --json
       customer2vec evaluate data/big --sample 5000
     """
-    from customer2vec.data.dataset import check_file_output
+    from customer2vec.data.outputs import check_file_output
     from customer2vec.evaluation.runner import evaluate_dataset
 
     names = [name.strip() for name in models.split(",") if name.strip()]

@@ -28,7 +28,8 @@ import duckdb
 
 from customer2vec.columns import Columns
 from customer2vec.config import require_int
-from customer2vec.data.dataset import Dataset, atomic_directory, write_meta
+from customer2vec.data.csv_checks import CsvDialect
+from customer2vec.data.dataset import Dataset, write_meta
 from customer2vec.data.engine import (
     DuckDBEngine,
     QueryDataError,
@@ -45,9 +46,10 @@ from customer2vec.data.mapping import (
     id_type_of,
     source_type,
 )
+from customer2vec.data.outputs import atomic_directory
 from customer2vec.data.presets import PRESETS, PreparedSource, prepare_generic
 from customer2vec.data.report import note_dropped
-from customer2vec.data.sources import CsvDialect, explain_read_error
+from customer2vec.data.sources import explain_read_error
 from customer2vec.data.tables import SideTables, write_side_tables
 from customer2vec.errors import DataValidationError
 

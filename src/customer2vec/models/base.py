@@ -19,8 +19,9 @@ from typing import Any, ClassVar, Self
 
 import pandas as pd
 
-from customer2vec.data.dataset import INFO_FILE, MODEL_OUTPUT, Dataset, atomic_directory
+from customer2vec.data.dataset import INFO_FILE, Dataset
 from customer2vec.data.ids import RETRAIN
+from customer2vec.data.outputs import MODEL_OUTPUT, atomic_directory
 from customer2vec.errors import ConfigError, DataValidationError, NotFittedError
 from customer2vec.vectors.embeddings import Embeddings
 

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from customer2vec.config import require_choice
-from customer2vec.data.dataset import check_file_output
+from customer2vec.data.outputs import check_file_output
 from customer2vec.vectors.embeddings import Embeddings
 
 ExportFormat = Literal["parquet", "word2vec"]

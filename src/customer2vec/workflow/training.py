@@ -23,7 +23,8 @@ from typing import Any
 
 from customer2vec.columns import Columns
 from customer2vec.config import require_float, require_int
-from customer2vec.data.dataset import MODEL_OUTPUT, Dataset, check_output
+from customer2vec.data.dataset import Dataset
+from customer2vec.data.outputs import MODEL_OUTPUT, check_output
 from customer2vec.errors import ConfigError
 from customer2vec.models import create_model
 from customer2vec.models.base import Model
