@@ -327,7 +327,6 @@ def test_recommend_batch_writes_parquet(runner, tmp_path, tribes_dataset):
 
 
 def test_evaluate_baselines_on_the_tribes(runner, tmp_path, tribes_dataset):
-    pytest.importorskip("customer2vec.models.baselines")
     args = ["-q", "evaluate", str(tribes_dataset), "--models", "popularity,top-frequency"]
     result = runner.invoke(cli, [*args, "-k", "3,5", "--json", "--out", str(tmp_path / "e.csv")])
     assert result.exit_code == 0, result.output

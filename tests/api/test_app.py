@@ -348,7 +348,6 @@ def test_bad_model_or_segments_directory_fails_at_creation(api_models, tmp_path)
 
 # -- map, docs and the page ---------------------------------------------------------------
 def test_map_projects_the_best_sellers(client):
-    pytest.importorskip("customer2vec.analysis.projection")
     body = client.get("/map").json()
     assert body["available"] and body["color_by"] == "department"
     points = body["points"]
@@ -366,7 +365,7 @@ def test_map_is_computed_in_the_background(api_models, monkeypatch):
     import numpy as np
     from fastapi.testclient import TestClient
 
-    projection = pytest.importorskip("customer2vec.analysis.projection")
+    from customer2vec.analysis import projection
     from customer2vec.api import create_app
 
     release = threading.Event()
