@@ -135,6 +135,7 @@ def recommend_batch(
 )
 @click.option("--out", type=click.Path(path_type=Path), help="Also write the table as CSV.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (one record per model).")
+@click.option("--exclude-seen/--include-seen", "exclude_seen", default=None, help=EXCLUDE_SEEN_HELP)
 @translate_errors
 def evaluate(
     dataset: Path,
@@ -145,17 +146,21 @@ def evaluate(
     sample: int | None,
     out: Path | None,
     as_json: bool,
+    exclude_seen: bool | None,
 ) -> None:
     """Compare ranking models on held-out next baskets (recall, ndcg, hit rate, ...).
 
     Each model is fitted on the training part; metrics at each k: recall, ndcg, hit,
     precision, recall of repeat and of new items, catalogue coverage; fit and score seconds.
+    Items are ranked exactly as `recommend` ranks them: discovery models (als, item2vec,
+    customer2vec) hide what the customer bought unless --include-seen is given.
 
     \b
     Examples:
       customer2vec evaluate data/cj
       customer2vec evaluate data/cj --models tifu-knn,als -k 10 --protocol time-split --json
       customer2vec evaluate data/big --sample 5000
+      customer2vec evaluate data/cj --models als,item2vec --include-seen
     """
     from customer2vec.data.outputs import check_file_output
     from customer2vec.evaluation.runner import evaluate_dataset
@@ -173,7 +178,9 @@ def evaluate(
         )
     if out is not None:
         check_file_output(out, inputs=[dataset])
-    table = evaluate_dataset(dataset, protocol, names, cutoffs, min_baskets, sample=sample)
+    table = evaluate_dataset(
+        dataset, protocol, names, cutoffs, min_baskets, sample=sample, exclude_seen=exclude_seen
+    )
     if out is not None:
         table.to_csv(out, index=False)
     if as_json:

@@ -325,6 +325,7 @@ def evaluate_models(
     *,
     ks: Sequence[int] = (10, 20),
     batch_size: int = BATCH_SIZE,
+    exclude_seen: bool | None = None,
     progress: bool = True,
 ) -> pd.DataFrame:
     """Fit each model on ``train``, rank every item for the targets' customers, score.
@@ -339,6 +340,9 @@ def evaluate_models(
         Cut-offs for the metrics.
     batch_size
         Customers scored at once.
+    exclude_seen
+        Hide items a customer bought in training. None: each model's policy (``repeats``),
+        exactly as ``recommend`` ranks by default.
     progress
         Show a progress bar per model (stderr).
 
@@ -367,7 +371,7 @@ def evaluate_models(
         fit_s = time.perf_counter() - started
         started = time.perf_counter()
         # The ranker a user's `recommend` uses: the model's seen-items policy, same ties.
-        ranker = Ranker(model)
+        ranker = Ranker(model, exclude_seen=exclude_seen)
         top = np.empty((targets.n_customers, depth), dtype=np.int64)
         bar = tqdm(total=targets.n_customers, desc=name, unit="customer", disable=not progress)
         with bar:

@@ -38,6 +38,7 @@ def evaluate_dataset(
     min_baskets: int = 3,
     *,
     sample: int | None = None,
+    exclude_seen: bool | None = None,
     progress: bool = True,
 ) -> pd.DataFrame:
     """Fit each named model (default parameters) on the training part and score its ranking.
@@ -59,6 +60,9 @@ def evaluate_dataset(
     sample
         Score at most this many evaluated customers, drawn at random (seeded); every
         customer still trains the models. ``None`` scores them all.
+    exclude_seen
+        Hide items a customer bought before, as ``recommend --exclude-seen`` does. None:
+        each model's own policy (what ``recommend`` does by default).
     progress
         Progress bars on stderr.
 
@@ -110,4 +114,6 @@ def evaluate_dataset(
         protocol,
         train.n_baskets,
     )
-    return evaluate_models(train, targets, instances, ks=ks, progress=progress)
+    return evaluate_models(
+        train, targets, instances, ks=ks, exclude_seen=exclude_seen, progress=progress
+    )
