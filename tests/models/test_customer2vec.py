@@ -11,7 +11,8 @@ from customer2vec.corpus.baskets import BasketCorpus
 from customer2vec.data.ids import IdMap
 from customer2vec.errors import ConfigError, DataValidationError, UnknownIdError
 from customer2vec.models import load_model
-from customer2vec.models.customer2vec import Customer2Vec, train_doc2vec
+from customer2vec.models.customer2vec import Customer2Vec
+from customer2vec.models.sgns import train_doc2vec
 
 #: Small and single-threaded (reproducible). ``sample=0``: with 16 items every item is above
 #: word2vec's frequency threshold and subsampling would drop most of the tiny corpus.

@@ -17,8 +17,8 @@ from customer2vec.errors import ConfigError, DataValidationError
 from customer2vec.evaluation.downstream import label_score
 from customer2vec.evaluation.intrinsic import neighbor_purity
 from customer2vec.models import load_model
-from customer2vec.models._labels import customer_labels
 from customer2vec.models.guided import Guided
+from customer2vec.models.neural import customer_labels
 from planted_labels import hide_half, planted
 
 SMALL = {"n_factors": 4, "batch_size": 16, "n_threads": 1, "random_state": 0}
@@ -82,7 +82,7 @@ def test_a_label_needs_a_customers_table():
         Guided(label="vip", **SMALL).fit(BasketsWithTables(corpus, items, None))
 
 
-# -- label parsing (models._labels) ------------------------------------------------------
+# -- label parsing (models.neural.inputs) ------------------------------------------------
 IDS = IdMap(["c1", "c2", "c3", "c4", "c5"], kind="customer")
 
 

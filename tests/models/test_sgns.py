@@ -1,11 +1,11 @@
-"""Tests for the numba SGNS kernels (customer2vec.models._sgns)."""
+"""Tests for the numba SGNS engine (customer2vec.models.sgns)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from customer2vec.models._sgns import build_alias, item_embeddings, train_sgns
+from customer2vec.models.sgns import build_alias, item_embeddings, train_sgns
 
 N_PER_GROUP = 12
 

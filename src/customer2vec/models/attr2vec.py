@@ -4,7 +4,7 @@ Product attributes (``department=PRODUCE``, ``brand=National``...) are extra tok
 with the baskets, in the spirit of Meta-Prod2Vec (Vasile, Smirnova & Conneau 2016). For each
 item occurrence (the *center*) and its sampled basket-mates (the contexts), one epoch makes:
 
-* item -> basket-mates: the skip-gram pairs of item2vec (``models._sgns``);
+* item -> basket-mates: the skip-gram pairs of item2vec (``models.sgns.baskets``);
 * item -> its own attributes: the center predicts its attribute tokens (negatives drawn
   among attribute tokens), which ties items that share attributes together;
 * attribute -> basket-mates: one of the center's attribute tokens, drawn at random, predicts
@@ -18,22 +18,20 @@ ranked for customers once the history's vocabulary is extended with it
 (:meth:`Attr2Vec.with_new_items`). :meth:`Attr2Vec.infer_items` places products added to the
 catalogue after training.
 
-The numerics reuse the SGNS primitives of ``models._sgns`` (``_step``, the xorshift stream,
-alias tables, subsampling); only the pair schedule above is new.
+The training loop (``models.sgns.attributes``) reuses the SGNS steps of ``models.sgns.kernels``
+(the update, the xorshift stream, alias tables, subsampling); only the pair schedule above is
+new.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import warnings
 from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
 import pandas as pd
-from numba import njit
-from tqdm import tqdm
 
 from customer2vec.config import require_float, require_int
 from customer2vec.corpus.attributes import (
@@ -45,23 +43,7 @@ from customer2vec.corpus.attributes import (
 from customer2vec.corpus.baskets import BasketCorpus, BasketsWithTables
 from customer2vec.data.ids import IdMap
 from customer2vec.errors import ConfigError, DataValidationError, DataWarning
-from customer2vec.models._sgns import (
-    _MULT,
-    DEFAULTS,
-    _bounded,
-    _context,
-    _draw,
-    _keep_prob,
-    _splitmix64,
-    _targets,
-    _train_row,
-    _uniform,
-    _xorshift,
-    build_alias,
-    item_embeddings,
-)
 from customer2vec.models.base import EmbeddingModel
-from customer2vec.models.customer2vec import _run_sharded
 from customer2vec.models.ranking import RankingModel
 from customer2vec.models.scoring import (
     RECENT_BASKETS,
@@ -69,187 +51,12 @@ from customer2vec.models.scoring import (
     cosine_to_items,
     customer_counts,
 )
+from customer2vec.models.sgns import DEFAULTS, item_embeddings, train_attr2vec
 from customer2vec.vectors.embeddings import Embeddings
 
-__all__ = ["Attr2Vec", "train_attr2vec"]
+__all__ = ["Attr2Vec"]
 
 _ATTRIBUTE_NAME = "attribute"
-
-
-# ----------------------------------------------------------------------------- kernel
-
-
-@njit(nogil=True, fastmath=True, cache=True)
-def _train_shard(
-    indptr,
-    indices,
-    baskets,
-    attr_indptr,
-    attr_indices,
-    syn0,
-    syn1,
-    keep_prob,
-    item_prob,
-    item_alias,
-    token_prob,
-    token_alias,
-    n_items,
-    n_pairs,
-    negative,
-    lr0,
-    lr1,
-    progress0,
-    progress_scale,
-    state,
-):
-    """One pass over ``baskets`` (CSR row ids); returns the number of tokens seen.
-
-    Rows ``0..n_items-1`` of ``syn0``/``syn1`` are items, the rest attribute tokens;
-    ``attr_indices`` hold token rows (already offset by ``n_items``).
-    """
-    dim = syn0.shape[1]
-    state = np.uint64(state)
-    max_len = 1
-    for b in range(baskets.shape[0]):
-        bi = baskets[b]
-        max_len = max(max_len, indptr[bi + 1] - indptr[bi])
-    max_attrs = 0
-    for i in range(attr_indptr.shape[0] - 1):
-        max_attrs = max(max_attrs, attr_indptr[i + 1] - attr_indptr[i])
-    has_tokens = token_prob.shape[0] > 0
-    kept = np.empty(max_len, dtype=np.int32)
-    neu1e = np.empty(dim, dtype=np.float32)
-    v = np.empty(dim, dtype=np.float32)
-    size = (n_pairs + max_attrs) * (negative + 1)
-    tgt = np.empty(size, dtype=np.int32)
-    lab = np.empty(size, dtype=np.float32)
-    tokens = 0
-    for b in range(baskets.shape[0]):
-        bi = baskets[b]
-        start = indptr[bi]
-        stop = indptr[bi + 1]
-        lr = max(lr1, lr0 - (lr0 - lr1) * (progress0 + progress_scale * tokens))
-        tokens += stop - start
-        m = 0
-        for p in range(start, stop):  # word2vec subsampling of frequent items
-            it = indices[p]
-            kp = keep_prob[it]
-            if kp < 1.0:
-                state = _xorshift(state)
-                if _uniform(state * _MULT) >= kp:
-                    continue
-            kept[m] = it
-            m += 1
-        if m < 2:
-            continue
-        for p in range(m):
-            center = kept[p]
-            n_ctx = m - 1
-            sample_ctx = n_ctx > n_pairs
-            if sample_ctx:
-                n_ctx = n_pairs
-            nt = 0
-            q = 0
-            for _ in range(n_ctx):  # basket-mates, as in _sgns._train_shard
-                ctx, q, state = _context(kept, m, p, q, sample_ctx, state)
-                nt, state = _targets(
-                    ctx, center, negative, item_prob, item_alias, tgt, lab, nt, state
-                )
-            n_item_targets = nt
-            a0 = attr_indptr[center]
-            a1 = attr_indptr[center + 1]
-            if has_tokens:
-                for k in range(a0, a1):  # the item predicts its own attributes
-                    token = attr_indices[k]
-                    tgt[nt] = token
-                    lab[nt] = 1.0
-                    nt += 1
-                    for _k in range(negative):
-                        neg, state = _draw(token_prob, token_alias, state)
-                        neg += n_items
-                        if neg == token:
-                            continue
-                        tgt[nt] = neg
-                        lab[nt] = 0.0
-                        nt += 1
-            _train_row(syn0, center, v, neu1e, syn1, tgt, lab, nt, lr, dim, -1)
-            if a1 > a0:  # one of its attributes predicts the same basket-mates
-                state = _xorshift(state)
-                token = attr_indices[a0 + _bounded(state * _MULT, a1 - a0)]
-                _train_row(syn0, token, v, neu1e, syn1, tgt, lab, n_item_targets, lr, dim, -1)
-    return tokens
-
-
-# ----------------------------------------------------------------------------- python side
-
-
-def train_attr2vec(
-    corpus: BasketCorpus,
-    attr_indptr: np.ndarray,
-    attr_indices: np.ndarray,
-    token_weights: np.ndarray,
-    *,
-    n_factors: int,
-    n_epochs: int,
-    negative: int,
-    ns_exponent: float,
-    sample: float,
-    learning_rate: float,
-    min_learning_rate: float,
-    n_pairs_per_item: int,
-    n_threads: int,
-    random_state: int,
-    progress: bool | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Train item and attribute-token vectors; returns ``(input, output)`` vectors.
-
-    Rows are the corpus's items, then the tokens. ``attr_indptr`` (``n_items + 1``) and
-    ``attr_indices`` (token ids, ``0..n_tokens-1``) give each item's tokens;
-    ``token_weights`` (one per token) set how often a token is drawn as a negative.
-    ``n_threads > 1`` is Hogwild over basket shards (not bit-reproducible).
-    """
-    n_items, n_tokens = corpus.n_items, len(token_weights)
-    rng = np.random.default_rng(random_state)
-    rows = n_items + n_tokens
-    syn0 = (rng.random((rows, n_factors), dtype=np.float32) - np.float32(0.5)) / np.float32(
-        n_factors
-    )
-    syn1 = np.zeros((rows, n_factors), dtype=np.float32)
-    counts = np.asarray(corpus.item_counts, dtype=np.float64)
-    keep = _keep_prob(counts, sample)
-    weights = np.where(counts > 0, np.power(np.maximum(counts, 1.0), ns_exponent), 0.0)
-    item_prob, item_alias = build_alias(weights if weights.sum() > 0 else np.ones(n_items))
-    token_w = np.asarray(token_weights, dtype=np.float64)
-    if n_tokens and token_w.sum() > 0:
-        token_prob, token_alias = build_alias(np.power(token_w, ns_exponent))
-    else:
-        token_prob, token_alias = np.zeros(0, np.uint32), np.zeros(0, np.int32)
-    indptr = np.ascontiguousarray(corpus.indptr, dtype=np.int64)
-    indices = np.ascontiguousarray(corpus.indices, dtype=np.int32)
-    attr_ptr = np.ascontiguousarray(attr_indptr, dtype=np.int64)
-    attr_rows = (np.asarray(attr_indices, dtype=np.int64) + n_items).astype(np.int32)
-    n_baskets = corpus.n_baskets
-    sizes = np.diff(indptr).astype(np.float64)
-    n_shards = max(1, min(n_threads, n_baskets))
-    progress_scale = n_shards / max(float(indptr[-1]) * n_epochs, 1.0)
-    show = sys.stderr.isatty() if progress is None else progress
-    for epoch in tqdm(
-        range(n_epochs), desc="attr2vec", unit="epoch", file=sys.stderr, disable=not show
-    ):
-        seeds = [_splitmix64(int(s)) for s in rng.integers(0, 2**63 - 1, size=n_shards)]
-
-        def args(shard: np.ndarray, i: int, epoch: int = epoch, seeds: list = seeds) -> tuple:
-            return (
-                indptr, indices, shard, attr_ptr, attr_rows, syn0, syn1, keep, item_prob,
-                item_alias, token_prob, token_alias, n_items, int(n_pairs_per_item),
-                int(negative), float(learning_rate), float(min_learning_rate), epoch / n_epochs,
-                progress_scale, np.uint64(seeds[i]),
-            )  # fmt: skip
-
-        _run_sharded(_train_shard, np.arange(n_baskets, dtype=np.int64), sizes, n_shards, args)
-    if not (np.isfinite(syn0).all() and np.isfinite(syn1).all()):
-        raise FloatingPointError("attr2vec diverged (non-finite vectors); lower learning_rate.")
-    return syn0, syn1
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
@@ -296,7 +103,7 @@ class Attr2Vec(EmbeddingModel, RankingModel):
         tokens all belong to unsold items only get none.
     n_factors, n_epochs, negative, ns_exponent, sample, learning_rate, min_learning_rate,
     n_pairs_per_item
-        As in item2vec (``models._sgns`` explains each default).
+        As in item2vec (``models.sgns.train_sgns`` explains each default).
     n_threads
         Training threads; 0 uses every core. ``n_threads=1`` with a ``random_state`` is
         bit-reproducible; more threads train Hogwild.

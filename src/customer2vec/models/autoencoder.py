@@ -9,7 +9,7 @@ vectors (an item scores ``customer . item + bias``), and the decoder's output ra
 a customer, which is Mult-DAE's recommender.
 
 Sparse input: the encoder's first layer multiplies each customer's sparse row into its weight
-(``_torch.sparse_mm``), so only the items a customer bought are read.
+(``models.neural.sparse_mm``), so only the items a customer bought are read.
 The output softmax is dense over the ``max_items`` most frequent items (the vocabulary is
 ordered by count, so they are a prefix of it); rarer items get no vector and rank last.
 
@@ -18,7 +18,7 @@ the bottleneck predicts a binary customer label and its cross-entropy, averaged 
 labeled customers of a batch, is added with weight ``label_weight``. The reconstruction term
 is per unit of target weight (a mean log-likelihood per item), so both terms are of the
 order of one and ``label_weight=1`` weighs them alike. Customers without a label train on
-the reconstruction alone. See ``models._labels`` for how a column becomes a label.
+the reconstruction alone. See ``models.neural.inputs`` for how a column becomes a label.
 """
 
 from __future__ import annotations
@@ -34,26 +34,24 @@ from customer2vec.corpus.baskets import BasketCorpus, BasketsWithTables
 from customer2vec.corpus.matrix import customer_item_matrix
 from customer2vec.data.ids import IdMap, load_array
 from customer2vec.errors import ConfigError
-from customer2vec.models._labels import (
+from customer2vec.models.base import EmbeddingModel
+from customer2vec.models.neural import (
     WEIGHTINGS,
+    add_label_loss,
     customer_labels,
     idf,
-    item_groups,
-    log_counts,
-    unpack,
-    weighted_bags,
-)
-from customer2vec.models._torch import (
-    add_label_loss,
     import_torch,
+    item_groups,
     load_weights,
+    log_counts,
     log_prior,
     save_weights,
     seed_and_threads,
     sparse_mm,
     train_batches,
+    unpack,
+    weighted_bags,
 )
-from customer2vec.models.base import EmbeddingModel
 from customer2vec.models.ranking import RankingModel
 from customer2vec.models.scoring import check_customers, customer_counts
 from customer2vec.vectors.embeddings import Embeddings
@@ -106,7 +104,7 @@ class Autoencoder(EmbeddingModel, RankingModel):
     label
         Customers-table column to guide the bottleneck with (None: no label).
     label_threshold
-        Positive when the value is > this (None: a two-valued column; see ``models._labels``).
+        Positive when the value is > this (None: a two-valued column; see ``models.neural.inputs``).
     label_weight
         Weight of the label's cross-entropy against the reconstruction.
     n_threads

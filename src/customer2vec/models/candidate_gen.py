@@ -10,7 +10,7 @@ Training predicts a later basket from the baskets before it: each epoch draws
 ``n_positions`` baskets ``t`` per customer (a fixed number per customer, as the paper does,
 so heavy shoppers do not dominate the loss), encodes the baskets before ``t`` and treats
 every item of basket ``t`` as a positive of a softmax over items, sampled with logQ
-correction on a large catalogue (``models._torch.SampledSoftmax``).
+correction on a large catalogue (``models.neural.SampledSoftmax``).
 
 With ``repeat_aware`` (the default) each logit also gets ``g(u) * log1p(r_j) + beta_j *
 [r_j > 0]``, with ``r_j`` the customer's recency-decayed count of item ``j`` in the same
@@ -35,7 +35,8 @@ from customer2vec.columns import Columns
 from customer2vec.config import require_float, require_int
 from customer2vec.corpus.baskets import BasketCorpus, BasketsWithTables, concat_ranges
 from customer2vec.errors import ConfigError, DataValidationError
-from customer2vec.models._torch import (
+from customer2vec.models.base import EmbeddingModel
+from customer2vec.models.neural import (
     SampledSoftmax,
     SparseAwareAdam,
     add_item_output,
@@ -51,7 +52,6 @@ from customer2vec.models._torch import (
     save_weights,
     seed_and_threads,
 )
-from customer2vec.models.base import EmbeddingModel
 from customer2vec.models.ranking import RankingModel
 from customer2vec.models.scoring import check_customers
 from customer2vec.vectors.embeddings import Embeddings

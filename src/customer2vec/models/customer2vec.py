@@ -13,11 +13,13 @@ Set semantics. A basket is a set, so an item's context is its basket, never a sl
 over the concatenated history: each epoch every kept item draws up to ``window`` distinct
 basket-mates (the whole basket when it is smaller). Line order inside a basket is therefore
 irrelevant (nothing to shuffle), and no context crosses from one basket into the next. The
-baskets of a customer are visited in a fresh random order each epoch (see ``_basket_order``).
+baskets of a customer are visited in a fresh random order each epoch: walked oldest first, a
+long history's vector drifts toward its last few hundred items (the engine, in
+``models.sgns.doc2vec``, says more).
 
 No length cap. gensim silently cuts documents at 10,000 tokens; this kernel walks every
-basket of every customer, so a long history is used in full (``train_doc2vec`` returns the
-token count, ``n_epochs * n_lines``).
+basket of every customer, so a long history is used in full (``models.sgns.train_doc2vec``
+returns the token count, ``n_epochs * n_lines``).
 
 Engine, measured on The Complete Journey (2,469 households, 1.47M line items; 10 epochs,
 64 factors, 2 shared cores; CPU seconds, which contention distorts less than wall time):
@@ -47,392 +49,28 @@ against the frozen item and output vectors, so training and inference share one 
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Hashable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
 import numpy as np
-from numba import njit
 
 from customer2vec.config import require_choice, require_float, require_int
 from customer2vec.corpus.baskets import BasketCorpus
-from customer2vec.corpus.documents import CustomerDocuments, build_documents
+from customer2vec.corpus.documents import build_documents
 from customer2vec.data.ids import load_array
 from customer2vec.errors import ConfigError, DataValidationError, UnknownIdError
-from customer2vec.models._sgns import (
-    _MULT,
-    _apply,
-    _bounded,
-    _keep_prob,
-    _splitmix64,
-    _targets,
-    _uniform,
-    _xorshift,
-    build_alias,
-)
 from customer2vec.models.base import EmbeddingModel
 from customer2vec.models.ranking import RankingModel
 from customer2vec.models.scoring import check_customers, customer_documents, customer_vectors
+from customer2vec.models.sgns import FrozenDoc2Vec, freeze_doc2vec, infer_doc2vec, train_doc2vec
 from customer2vec.vectors.embeddings import Embeddings
 
-__all__ = ["Customer2Vec", "train_doc2vec"]
+__all__ = ["Customer2Vec"]
 
 MODES = ("dbow", "dm")
 _OUTPUT_FILE = "output_vectors.npy"
 _COUNTS_FILE = "item_counts.npy"
-
-
-# ----------------------------------------------------------------------------- kernels
-
-
-@njit(fastmath=True, cache=True)
-def _basket(
-    indices,
-    start,
-    stop,
-    d,
-    docs,
-    syn0,
-    syn1,
-    keep_prob,
-    alias_prob,
-    alias_idx,
-    dm,
-    update_shared,
-    window,
-    negative,
-    lr,
-    state,
-    kept,
-    pos,
-    ctx,
-    tgt,
-    lab,
-    neu1e,
-    h,
-):
-    """Train customer vector ``docs[d]`` (and, if ``update_shared``, items) on one basket."""
-    dim = syn0.shape[1]
-    m = 0
-    for p in range(start, stop):  # word2vec subsampling of frequent items
-        it = indices[p]
-        kp = keep_prob[it]
-        if kp < 1.0:
-            state = _xorshift(state)
-            if _uniform(state * _MULT) >= kp:
-                continue
-        kept[m] = it
-        m += 1
-    for p in range(m):
-        target = kept[p]
-        # Context: up to `window` distinct basket-mates (partial Fisher-Yates draw).
-        n_ctx = min(m - 1, window)
-        if n_ctx < m - 1:
-            for o in range(m - 1):
-                pos[o] = o if o < p else o + 1
-            for k in range(n_ctx):
-                state = _xorshift(state)
-                r = k + _bounded(state * _MULT, m - 1 - k)
-                chosen = pos[r]
-                pos[r] = pos[k]
-                pos[k] = chosen
-                ctx[k] = kept[chosen]
-        else:
-            k = 0
-            for o in range(m):
-                if o != p:
-                    ctx[k] = kept[o]
-                    k += 1
-        if dm:
-            # PV-DM: mean of the customer vector and the basket-mates predicts the item;
-            # every input gets the full error (word2vec's cbow_mean convention).
-            inv = np.float32(1.0 / (n_ctx + 1))
-            for j in range(dim):
-                h[j] = docs[d, j]
-            for k in range(n_ctx):
-                c = ctx[k]
-                for j in range(dim):
-                    h[j] += syn0[c, j]
-            for j in range(dim):
-                h[j] *= inv
-            nt, state = _targets(target, -1, negative, alias_prob, alias_idx, tgt, lab, 0, state)
-            _apply(h, neu1e, syn1, tgt, lab, nt, lr, dim, update_shared)
-            for j in range(dim):
-                docs[d, j] += neu1e[j]
-            if update_shared:
-                for k in range(n_ctx):
-                    c = ctx[k]
-                    for j in range(dim):
-                        syn0[c, j] += neu1e[j]
-        else:
-            # PV-DBOW: the customer vector predicts the item ...
-            nt, state = _targets(target, -1, negative, alias_prob, alias_idx, tgt, lab, 0, state)
-            _apply(docs[d], neu1e, syn1, tgt, lab, nt, lr, dim, update_shared)
-            for j in range(dim):
-                docs[d, j] += neu1e[j]
-            # ... and, in training, the item predicts its basket-mates (skip-gram).
-            if update_shared and n_ctx > 0:
-                nt = 0
-                for k in range(n_ctx):
-                    nt, state = _targets(
-                        ctx[k], target, negative, alias_prob, alias_idx, tgt, lab, nt, state
-                    )
-                for j in range(dim):
-                    h[j] = syn0[target, j]
-                _apply(h, neu1e, syn1, tgt, lab, nt, lr, dim, True)
-                for j in range(dim):
-                    syn0[target, j] += neu1e[j]
-    return state
-
-
-@njit(cache=True)
-def _buffers(max_len, window, negative, dim):
-    n_ctx = max(min(max_len, window), 1)
-    return (
-        np.empty(max_len, dtype=np.int32),  # kept
-        np.empty(max_len, dtype=np.int64),  # pos
-        np.empty(n_ctx, dtype=np.int32),  # ctx
-        np.empty(n_ctx * (negative + 1), dtype=np.int32),  # tgt
-        np.empty(n_ctx * (negative + 1), dtype=np.float32),  # lab
-        np.empty(dim, dtype=np.float32),  # neu1e
-        np.empty(dim, dtype=np.float32),  # h
-    )
-
-
-@njit(nogil=True, fastmath=True, cache=True)
-def _longest(bounds, basket_indptr, rows):
-    """(Most items in a basket, most baskets of a document) among documents ``rows``."""
-    items = baskets = 1
-    for i in range(rows.shape[0]):
-        d = rows[i]
-        baskets = max(baskets, basket_indptr[d + 1] - basket_indptr[d])
-        for b in range(basket_indptr[d], basket_indptr[d + 1]):
-            items = max(items, bounds[b + 1] - bounds[b])
-    return items, baskets
-
-
-@njit(inline="always")
-def _basket_order(order, first, n, state):
-    """Fill ``order[:n]`` with baskets ``first .. first + n - 1`` in random order.
-
-    A customer vector is one SGD variable updated token after token: walked oldest basket
-    first, a long history's vector drifts toward its last few hundred items (a 12,000-token
-    history whose last 1,800 items were all new ended up with its first 10,200 forgotten).
-    Shuffling the baskets each epoch weighs the whole history evenly; contexts never cross
-    baskets, so nothing else changes (measured on The Complete Journey: equal or better).
-    """
-    for k in range(n):
-        order[k] = first + k
-    for k in range(n - 1, 0, -1):  # Fisher-Yates
-        state = _xorshift(state)
-        r = _bounded(state * _MULT, k + 1)
-        tmp = order[k]
-        order[k] = order[r]
-        order[r] = tmp
-    return state
-
-
-@njit(nogil=True, fastmath=True, cache=True)
-def _train_epoch(
-    bounds,
-    basket_indptr,
-    indices,
-    rows,
-    docs,
-    syn0,
-    syn1,
-    keep_prob,
-    alias_prob,
-    alias_idx,
-    dm,
-    window,
-    negative,
-    lr0,
-    lr1,
-    progress0,
-    progress_scale,
-    state,
-):
-    """One pass over customers ``rows``; returns the number of tokens walked.
-
-    ``progress0 + progress_scale * tokens`` is the global progress in [0, 1] that drives the
-    linear learning-rate decay.
-    """
-    state = np.uint64(state)
-    max_items, max_baskets = _longest(bounds, basket_indptr, rows)
-    kept, pos, ctx, tgt, lab, neu1e, h = _buffers(max_items, window, negative, syn0.shape[1])
-    order = np.empty(max_baskets, dtype=np.int64)
-    tokens = 0
-    for i in range(rows.shape[0]):
-        d = rows[i]
-        n = basket_indptr[d + 1] - basket_indptr[d]
-        state = _basket_order(order, basket_indptr[d], n, state)
-        for k in range(n):
-            b = order[k]
-            start, stop = bounds[b], bounds[b + 1]
-            lr = max(lr1, lr0 - (lr0 - lr1) * (progress0 + progress_scale * tokens))
-            tokens += stop - start
-            state = _basket(
-                indices, start, stop, d, docs, syn0, syn1, keep_prob, alias_prob, alias_idx,
-                dm, True, window, negative, lr, state, kept, pos, ctx, tgt, lab, neu1e, h,
-            )  # fmt: skip
-    return tokens
-
-
-@njit(nogil=True, fastmath=True, cache=True)
-def _infer_rows(
-    bounds,
-    basket_indptr,
-    indices,
-    rows,
-    docs,
-    syn0,
-    syn1,
-    keep_prob,
-    alias_prob,
-    alias_idx,
-    dm,
-    window,
-    negative,
-    lr0,
-    lr1,
-    n_epochs,
-    seed,
-):
-    """Fit ``docs[d]`` for each ``d`` in ``rows`` against frozen item and output vectors.
-
-    Each document draws its random numbers from a stream seeded by ``seed`` and its own
-    tokens, so its vector does not depend on the other documents of the batch.
-    """
-    dim = syn0.shape[1]
-    max_items, max_baskets = _longest(bounds, basket_indptr, rows)
-    kept, pos, ctx, tgt, lab, neu1e, h = _buffers(max_items, window, negative, dim)
-    order = np.empty(max_baskets, dtype=np.int64)
-    for i in range(rows.shape[0]):
-        d = rows[i]
-        state = np.uint64(seed)
-        for p in range(bounds[basket_indptr[d]], bounds[basket_indptr[d + 1]]):
-            state = _mix(state ^ np.uint64(indices[p]))
-        for b in range(basket_indptr[d], basket_indptr[d + 1] + 1):
-            state = _mix(state ^ np.uint64(bounds[b] - bounds[basket_indptr[d]]))
-        if state == 0:
-            state = np.uint64(1)
-        for j in range(dim):
-            state = _xorshift(state)
-            docs[d, j] = np.float32((_uniform(state * _MULT) - 0.5) / dim)
-        for epoch in range(n_epochs):
-            lr = lr0 - (lr0 - lr1) * epoch / n_epochs
-            n = basket_indptr[d + 1] - basket_indptr[d]
-            state = _basket_order(order, basket_indptr[d], n, state)
-            for k in range(n):
-                b = order[k]
-                state = _basket(
-                    indices, bounds[b], bounds[b + 1], d, docs, syn0, syn1, keep_prob,
-                    alias_prob, alias_idx, dm, False, window, negative, lr, state, kept, pos,
-                    ctx, tgt, lab, neu1e, h,
-                )  # fmt: skip
-
-
-@njit(inline="always")
-def _mix(x):
-    """splitmix64 finalizer: a well-mixed 64-bit hash of ``x``."""
-    x = x + np.uint64(0x9E3779B97F4A7C15)
-    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
-
-
-# ----------------------------------------------------------------------------- python side
-
-
-def _run_sharded(kernel, rows, weights, n_threads, make_args):
-    """Call ``kernel(*make_args(shard, i))`` over ``n_threads`` token-balanced shards."""
-    if n_threads <= 1 or len(rows) < 2:
-        return [kernel(*make_args(rows, 0))]
-    cum = np.cumsum(weights[rows])
-    cuts = np.searchsorted(cum, cum[-1] * np.arange(1, n_threads) / n_threads)
-    shards = np.split(rows, cuts)
-    results: list[Any] = [None] * len(shards)
-
-    def work(i: int) -> None:
-        results[i] = kernel(*make_args(shards[i], i))
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(shards))]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    return results
-
-
-def _noise(item_counts: np.ndarray, ns_exponent: float) -> tuple[np.ndarray, np.ndarray]:
-    counts = np.asarray(item_counts, dtype=np.float64)
-    weights = np.where(counts > 0, np.power(np.maximum(counts, 1.0), ns_exponent), 0.0)
-    if weights.sum() <= 0:
-        weights = np.ones(len(counts))
-    return build_alias(weights)
-
-
-def train_doc2vec(
-    documents: CustomerDocuments,
-    item_counts: np.ndarray,
-    *,
-    mode: str,
-    n_factors: int,
-    n_epochs: int,
-    window: int,
-    negative: int,
-    ns_exponent: float,
-    sample: float,
-    learning_rate: float,
-    min_learning_rate: float,
-    n_threads: int,
-    random_state: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """Train customer, item (input) and output vectors on ``documents``.
-
-    Returns ``(customer_vectors, item_vectors, output_vectors, n_tokens)``, where
-    ``n_tokens`` counts the tokens walked over all epochs (before subsampling):
-    ``n_epochs * documents.n_lines`` since no document is ever cut.
-    Each epoch visits the customers, and each customer's baskets, in a fresh random order.
-    With ``n_threads > 1`` customers are split into token-balanced shards trained Hogwild
-    (not bit-reproducible).
-    """
-    rng = np.random.default_rng(random_state)
-    n_items, n_docs = documents.n_items, documents.n_customers
-
-    def init(n: int) -> np.ndarray:
-        return (rng.random((n, n_factors), dtype=np.float32) - np.float32(0.5)) / np.float32(
-            n_factors
-        )
-
-    syn0, docs = init(n_items), init(n_docs)
-    syn1 = np.zeros((n_items, n_factors), dtype=np.float32)
-    bounds = np.ascontiguousarray(documents.basket_bounds, dtype=np.int64)
-    basket_indptr = np.ascontiguousarray(documents.basket_indptr, dtype=np.int64)
-    indices = np.ascontiguousarray(documents.indices, dtype=np.int32)
-    keep = _keep_prob(np.asarray(item_counts, dtype=np.float64), sample)
-    alias_prob, alias_idx = _noise(item_counts, ns_exponent)
-    lengths = documents.row_lengths()
-    n_shards = max(1, min(n_threads, n_docs))
-    progress_scale = n_shards / max(float(documents.n_lines) * n_epochs, 1.0)
-    n_tokens = 0
-    for epoch in range(n_epochs):
-        order = rng.permutation(n_docs).astype(np.int64)
-        seeds = [_splitmix64(int(s)) for s in rng.integers(0, 2**63 - 1, size=n_shards)]
-
-        def args(shard: np.ndarray, i: int, epoch: int = epoch, seeds: list = seeds) -> tuple:
-            return (
-                bounds, basket_indptr, indices, shard, docs, syn0, syn1, keep, alias_prob,
-                alias_idx, mode == "dm", window, negative, learning_rate, min_learning_rate,
-                epoch / n_epochs, progress_scale, np.uint64(seeds[i]),
-            )  # fmt: skip
-
-        n_tokens += sum(_run_sharded(_train_epoch, order, lengths, n_shards, args))
-    if not (np.isfinite(docs).all() and np.isfinite(syn0).all() and np.isfinite(syn1).all()):
-        raise FloatingPointError("customer2vec diverged (non-finite vectors); lower learning_rate.")
-    return docs, syn0, syn1, n_tokens
 
 
 class Customer2Vec(EmbeddingModel, RankingModel):
@@ -627,22 +265,20 @@ class Customer2Vec(EmbeddingModel, RankingModel):
         self, bounds: np.ndarray, basket_indptr: np.ndarray, indices: np.ndarray, epochs: int
     ) -> np.ndarray:
         """:meth:`infer` on documents already encoded (see :meth:`_encode`)."""
-        syn0, syn1, keep, alias_prob, alias_idx = self._inference_state()
-        out = np.zeros((len(basket_indptr) - 1, syn0.shape[1]), dtype=np.float32)
-        if len(out) == 0:
-            return out
-        rows = np.arange(len(out), dtype=np.int64)
-        lengths = np.diff(bounds[basket_indptr])
-
-        def args(shard: np.ndarray, i: int) -> tuple:
-            return (
-                bounds, basket_indptr, indices, shard, out, syn0, syn1, keep, alias_prob,
-                alias_idx, self.mode == "dm", self.window, self.negative, self.learning_rate,
-                self.min_learning_rate, epochs, np.uint64(_splitmix64(self._seed())),
-            )  # fmt: skip
-
-        _run_sharded(_infer_rows, rows, lengths, self._threads(), args)
-        return out
+        return infer_doc2vec(
+            self._inference_state(),
+            bounds,
+            basket_indptr,
+            indices,
+            mode=self.mode,
+            window=self.window,
+            negative=self.negative,
+            learning_rate=self.learning_rate,
+            min_learning_rate=self.min_learning_rate,
+            n_epochs=epochs,
+            n_threads=self._threads(),
+            random_state=self._seed(),
+        )
 
     # -- ranking -------------------------------------------------------------------------
     def score(self, history: BasketCorpus, customers: np.ndarray) -> np.ndarray:
@@ -718,15 +354,16 @@ class Customer2Vec(EmbeddingModel, RankingModel):
         np.cumsum(np.bincount(doc_of_basket[nonempty], minlength=n_docs), out=basket_indptr[1:])
         return bounds, basket_indptr, internal[known].astype(np.int32)
 
-    def _inference_state(self) -> tuple[np.ndarray, ...]:
+    def _inference_state(self) -> FrozenDoc2Vec:
         """Writable copies of the frozen arrays and the sampling tables, built once."""
         if getattr(self, "_inference", None) is None:
-            syn0 = np.array(self.item_vectors_.vectors, dtype=np.float32, order="C")
-            syn1 = np.array(self.output_vectors_, dtype=np.float32, order="C")
-            counts = np.asarray(self.item_counts_, dtype=np.float64)
-            keep = _keep_prob(counts, self.sample)
-            alias_prob, alias_idx = _noise(counts, self.ns_exponent)
-            self._inference = (syn0, syn1, keep, alias_prob, alias_idx)
+            self._inference = freeze_doc2vec(
+                self.item_vectors_.vectors,
+                self.output_vectors_,
+                self.item_counts_,
+                sample=self.sample,
+                ns_exponent=self.ns_exponent,
+            )
         return self._inference
 
     # -- persistence ---------------------------------------------------------------------

@@ -4,7 +4,7 @@ A basket enters the network as the mean of its items' input vectors; a GRU reads
 customer's baskets oldest first, and after each basket its hidden state ``h`` scores every
 item ``j`` for the *next* basket as ``h . w_j + b_j`` (multi-label: each item of the next
 basket is a positive of a softmax over items, sampled with logQ correction on a large
-catalogue; see ``models._torch.SampledSoftmax``). The bias ``b_j`` starts at the item's log
+catalogue; see ``models.neural.SampledSoftmax``). The bias ``b_j`` starts at the item's log
 share of baskets, so an untrained network already ranks by popularity and the vectors only
 have to learn what differs from it.
 
@@ -32,7 +32,8 @@ from tqdm import tqdm
 from customer2vec.config import require_int
 from customer2vec.corpus.baskets import BasketCorpus, concat_ranges
 from customer2vec.errors import ConfigError, DataValidationError
-from customer2vec.models._torch import (
+from customer2vec.models.base import EmbeddingModel
+from customer2vec.models.neural import (
     SampledSoftmax,
     SparseAwareAdam,
     add_item_output,
@@ -48,7 +49,6 @@ from customer2vec.models._torch import (
     save_weights,
     seed_and_threads,
 )
-from customer2vec.models.base import EmbeddingModel
 from customer2vec.models.ranking import RankingModel
 from customer2vec.models.scoring import check_customers
 from customer2vec.vectors.embeddings import Embeddings

@@ -12,13 +12,13 @@ customers share one space. Three losses train it, over batches of customers:
   added with weight ``label_weight``. Customers without a label train on the first two.
 
 The item vectors start from item2vec's (``n_pretrain_epochs`` of our numba skip-gram over
-baskets, ``models._sgns``): a few torch epochs over sampled pairs cannot match the tens of
+baskets, ``models.sgns``): a few torch epochs over sampled pairs cannot match the tens of
 millions of basket pairs that kernel runs through in seconds, and measured on The Complete
 Journey, guided vectors trained from a random start had a category purity of 0.07 against
 item2vec's 0.36. The three losses then train everything jointly for ``n_epochs``.
 
 The first two are softmaxes over the items, estimated with ``n_negatives`` shared negatives
-and the logQ correction (``_torch.SampledSoftmax``; exact on catalogues no larger than
+and the logQ correction (``models.neural.SampledSoftmax``; exact on catalogues no larger than
 ``n_negatives``), against output vectors and biases. The item vectors are the input vectors
 that customer vectors average, so the label head reaches them through every customer's mean:
 items whose buyers carry the label move along the head's direction, while the item loss
@@ -43,11 +43,13 @@ from customer2vec.corpus.baskets import BasketCorpus, BasketsWithTables
 from customer2vec.corpus.matrix import customer_item_matrix
 from customer2vec.data.ids import load_array
 from customer2vec.errors import ConfigError
-from customer2vec.models._labels import WEIGHTINGS, customer_labels, idf, unpack, weighted_bags
-from customer2vec.models._sgns import item_embeddings, train_sgns
-from customer2vec.models._torch import (
+from customer2vec.models.base import EmbeddingModel
+from customer2vec.models.neural import (
+    WEIGHTINGS,
     SampledSoftmax,
     add_label_loss,
+    customer_labels,
+    idf,
     import_torch,
     load_weights,
     log_prior,
@@ -55,10 +57,12 @@ from customer2vec.models._torch import (
     seed_and_threads,
     sparse_mm,
     train_batches,
+    unpack,
+    weighted_bags,
 )
-from customer2vec.models.base import EmbeddingModel
 from customer2vec.models.ranking import RankingModel
 from customer2vec.models.scoring import check_customers, customer_baskets, customer_counts
+from customer2vec.models.sgns import item_embeddings, train_sgns
 from customer2vec.vectors.embeddings import Embeddings
 
 _IDF_FILE = "idf.npy"
@@ -77,7 +81,7 @@ class Guided(EmbeddingModel, RankingModel):
         Vector dimension.
     weighting
         How a customer's mean weighs the items it bought (``"log"``, ``"binary"``,
-        ``"tfidf"``; see ``models._labels.WEIGHTINGS``).
+        ``"tfidf"``; see ``models.neural.inputs.WEIGHTINGS``).
     n_negatives
         Shared negatives per batch of the sampled softmaxes.
     ns_exponent
@@ -96,7 +100,7 @@ class Guided(EmbeddingModel, RankingModel):
     label
         Customers-table column to guide the vectors with (None: the two embedding losses only).
     label_threshold
-        Positive when the value is > this (None: a two-valued column; see ``models._labels``).
+        Positive when the value is > this (None: a two-valued column; see ``models.neural.inputs``).
     label_weight
         Weight of the label's cross-entropy against the embedding losses (0: unguided).
     n_threads

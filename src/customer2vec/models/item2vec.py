@@ -10,7 +10,6 @@ import numpy as np
 from customer2vec.config import require_choice, require_float, require_int
 from customer2vec.corpus.baskets import BasketCorpus
 from customer2vec.errors import ConfigError, MissingDependencyError
-from customer2vec.models._sgns import DEFAULTS, item_embeddings, train_sgns
 from customer2vec.models.base import EmbeddingModel
 from customer2vec.models.ranking import RankingModel
 from customer2vec.models.scoring import (
@@ -19,6 +18,7 @@ from customer2vec.models.scoring import (
     cosine_to_items,
     customer_counts,
 )
+from customer2vec.models.sgns import DEFAULTS, item_embeddings, train_sgns
 from customer2vec.vectors.embeddings import Embeddings
 
 
@@ -27,7 +27,7 @@ class Item2Vec(EmbeddingModel, RankingModel):
 
     A basket is a set: an item's context is its basket, not a sliding window. The default
     ``numba`` backend samples ``n_pairs_per_item`` basket-mates per item per epoch, so an
-    epoch costs time linear in the number of line items; see ``models._sgns`` for the
+    epoch costs time linear in the number of line items; see ``models.sgns.train_sgns`` for the
     reasoning behind each default. ``context="window"`` trains on ordered sessions instead.
     Item vectors are the normalized input plus the normalized output vectors ("w + c").
 

@@ -32,6 +32,17 @@ from customer2vec.corpus.baskets import BasketCorpus, BasketsWithTables
 from customer2vec.data.ids import IdMap
 from customer2vec.errors import ConfigError, DataValidationError
 
+__all__ = [
+    "GROUP_ATTRIBUTES",
+    "WEIGHTINGS",
+    "customer_labels",
+    "idf",
+    "item_groups",
+    "log_counts",
+    "unpack",
+    "weighted_bags",
+]
+
 #: How a customer's bag weighs each item it bought, from the baskets holding it (``count``):
 #: ``log(1 + count)``, 1, or ``log(1 + count)`` x the item's smoothed idf.
 WEIGHTINGS = ("log", "binary", "tfidf")
