@@ -248,7 +248,7 @@ def test_stored_names_cannot_reach_outside_the_model_folder(model_dir, name):
 
 def test_crafted_weight_names_are_refused(model_dir):
     pytest.importorskip("torch")
-    from customer2vec.models._torch import load_weights
+    from customer2vec.models.neural import load_weights
 
     (model_dir / "weights").mkdir()
     np.save(model_dir / "secret.npy", np.arange(3))

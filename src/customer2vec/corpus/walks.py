@@ -47,7 +47,7 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _INV_2_53 = 1.0 / 9007199254740992.0
 
 
-# The corpus layer cannot import models._sgns, so the few lines of xorshift64* live here too.
+# The corpus layer cannot import models.sgns, so the few lines of xorshift64* live here too.
 @njit(inline="always")
 def _next(state):
     state ^= state >> np.uint64(12)

@@ -5,7 +5,7 @@ The graph is the item co-purchase graph of the baskets (``graph="baskets"``, see
 (``graph="copurchase"``) or any entity graph read from an edge list (``graph="edges"``,
 e.g. payments between customers). Walks come from ``corpus.walks.node2vec_walks``
 (numba, parallel, rejection-sampled second-order steps); the skip-gram is the SGNS kernel
-of item2vec in its window mode (``models._sgns``), so each walk is read as a sentence.
+of item2vec in its window mode (``models.sgns``), so each walk is read as a sentence.
 
 Defaults, measured on The Complete Journey (share of the 10 nearest neighbors of the 13K
 items bought >= 20 times in their product category, neighbors among those items; item2vec's
@@ -47,7 +47,7 @@ from customer2vec.corpus.graph import (
 from customer2vec.corpus.walks import node2vec_walks
 from customer2vec.data.ids import IdMap
 from customer2vec.errors import ConfigError, DataValidationError
-from customer2vec.models._sgns import item_embeddings, train_sgns
+from customer2vec.models.sgns import item_embeddings, train_sgns
 from customer2vec.models.base import EmbeddingModel
 from customer2vec.models.ranking import RankingModel
 from customer2vec.models.scoring import RECENT_BASKETS, check_customers, customer_counts
