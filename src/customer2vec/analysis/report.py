@@ -6,12 +6,11 @@ neighbors, the evaluation table); :mod:`customer2vec.analysis.report_html` rende
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,16 +19,23 @@ import numpy as np
 import pandas as pd
 
 from customer2vec.analysis.projection import project_2d
-from customer2vec.analysis.segments import PROFILE_ATTRIBUTES, _customer_vectors, segment_model
+from customer2vec.analysis.segments import (
+    PROFILE_ATTRIBUTES,
+    SegmentFolder,
+    _customer_vectors,
+    read_segments,
+    segment_model,
+)
 from customer2vec.columns import Columns
 from customer2vec.config import require_int
-from customer2vec.corpus import BasketCorpus, build_baskets, customer_item_matrix
+from customer2vec.corpus import BasketCorpus, customer_item_matrix
 from customer2vec.corpus.matrix import share_matrix
-from customer2vec.data.dataset import Dataset, check_file_output
+from customer2vec.data.dataset import Dataset
+from customer2vec.data.outputs import check_file_output
 from customer2vec.errors import DataValidationError
 from customer2vec.evaluation.intrinsic import item_quality
-from customer2vec.models import Model, load_model, model_dataset_path
-from customer2vec.models.base import read_model_file
+from customer2vec.models import Model
+from customer2vec.recommend.saved import SavedModel
 from customer2vec.vectors.catalog import ItemCatalog, similar_items
 from customer2vec.vectors.embeddings import Embeddings
 
@@ -39,7 +45,6 @@ log = logging.getLogger(__name__)
 MIN_COUNT = 20
 #: Attributes with more distinct values get their own colors for the most common ones only.
 MAX_COLORS = 40
-SEGMENT_FILES = ("segments.parquet", "silhouette_curve.csv", "summary.json")
 
 
 @dataclass
@@ -55,18 +60,22 @@ class PointMap:
 
 @dataclass
 class SegmentSection:
-    """A customer segmentation as read from a ``customer2vec segment`` folder."""
+    """A customer segmentation (a ``customer2vec segment`` folder) and its profile matrix."""
 
     source: str
-    summary: dict[str, Any]
-    labels: pd.Series
-    curve: pd.DataFrame
-    profiles: pd.DataFrame
-    distinctive: pd.DataFrame
-    samples: pd.DataFrame
+    folder: SegmentFolder
     lift: pd.DataFrame | None = None
     share: pd.DataFrame | None = None
     attribute: str | None = None
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return self.folder.summary
+
+    @property
+    def labels(self) -> pd.Series:
+        """Segment of each customer, indexed by customer id."""
+        return self.folder.labels
 
 
 @dataclass
@@ -136,10 +145,10 @@ def build_report(
         require_int(value, name, minimum=0)
     require_int(n_top_items, "n_top_items", minimum=0)
     require_int(n_neighbors, "n_neighbors", minimum=1)
-    read_model_file(model_dir)  # "not a model" before "--out is inside the input"
+    saved = SavedModel.open(model_dir)  # "not a model" before "--out is inside the input"
     out = check_file_output(out, inputs=[model_dir])
     data = gather(
-        model_dir,
+        saved,
         segments=segments,
         evaluation=evaluation,
         max_items=max_items,
@@ -155,7 +164,7 @@ def build_report(
 
 
 def gather(
-    model_dir: str | Path,
+    model: str | Path | SavedModel,
     *,
     segments: str | Path | None = None,
     evaluation: str | Path | None = None,
@@ -167,28 +176,26 @@ def gather(
     n_jobs: int = -1,
     progress: bool = True,
 ) -> ReportData:
-    """Compute every section of the report (see :func:`build_report`)."""
+    """Compute every section of the report (see :func:`build_report`); ``model`` is a model
+    directory or an opened one."""
     from tqdm.auto import tqdm
 
-    model = load_model(model_dir)
-    items_vectors: Embeddings | None = getattr(model, "item_vectors_", None)
-    if items_vectors is None and getattr(model, "customer_vectors_", None) is None:
+    saved = model if isinstance(model, SavedModel) else SavedModel.open(model)
+    fitted, model_dir = saved.model, saved.model_dir
+    items_vectors: Embeddings | None = getattr(fitted, "item_vectors_", None)
+    if items_vectors is None and getattr(fitted, "customer_vectors_", None) is None:
         raise DataValidationError(
-            f"model {model.name!r} in {model_dir} has no item or customer vectors to report "
+            f"model {fitted.name!r} in {model_dir} has no item or customer vectors to report "
             "on; report on an embedding model (item2vec, als, customer2vec, ...)."
         )
     evaluation_table = _read_evaluation(evaluation) if evaluation is not None else None
-    segment_dir = Path(segments) if segments is not None else None
-    if segment_dir is not None:
-        _check_segments(segment_dir)
-    dataset = _dataset(model, model_dir)
-    catalog = ItemCatalog.load(model_dir)
-    if catalog.table.empty and dataset is not None and dataset.has("items"):
-        catalog = ItemCatalog(dataset.read("items"))
+    folder = _customer_segments(read_segments(segments)) if segments is not None else None
+    dataset = saved.find_dataset()
+    catalog = saved.catalog
     counts = dataset.item_counts().set_index(Columns.ITEM)["n"] if dataset is not None else None
     data = ReportData(
-        title=f"customer2vec report: {model.name} ({Path(model_dir).name})",
-        summary=_summary(model, model_dir, dataset),
+        title=f"customer2vec report: {fitted.name} ({Path(model_dir).name})",
+        summary=_summary(fitted, model_dir, dataset),
         evaluation=evaluation_table,
         evaluation_source=str(evaluation or ""),
     )
@@ -197,7 +204,6 @@ def gather(
             "The model's dataset was not found, so items are not ordered by sales and "
             "customers are not segmented."
         )
-    baskets = functools.cache(lambda: build_baskets(dataset))  # built once, when needed
     steps = ["item map", "quality by attribute", "neighbors", "segments", "customer map"]
     bar = tqdm(steps, desc="report", unit="step", disable=None if progress else True)
     with bar:
@@ -217,22 +223,13 @@ def gather(
                 )
             elif step == "segments":
                 data.segments = _segments(
-                    model_dir, segment_dir, dataset, baskets, catalog, random_state, data.notes
+                    saved, folder, str(segments or ""), catalog, random_state, data.notes
                 )
             elif step == "customer map" and data.segments is not None and dataset is not None:
                 data.customer_map = _customer_map(
-                    model, baskets, data.segments, max_customers, random_state, n_jobs
+                    saved, data.segments, max_customers, random_state, n_jobs
                 )
     return data
-
-
-def _dataset(model: Model, model_dir: str | Path) -> Dataset | None:
-    try:
-        source = model_dataset_path(model_dir, model.meta_)
-    except DataValidationError as err:
-        log.warning("%s", err)
-        return None
-    return Dataset.open(source)
 
 
 def _summary(model: Model, model_dir: str | Path, dataset: Dataset | None) -> list[tuple[str, str]]:
@@ -373,65 +370,37 @@ def _neighbors(
 
 
 def _segments(
-    model_dir: str | Path,
-    segment_dir: Path | None,
-    dataset: Dataset | None,
-    baskets: Callable[[], BasketCorpus],
+    saved: SavedModel,
+    folder: SegmentFolder | None,
+    source: str,
     catalog: ItemCatalog,
     random_state: int,
     notes: list[str],
 ) -> SegmentSection | None:
-    if segment_dir is None:
+    """The given segmentation, or one computed here when the model's dataset is at hand."""
+    dataset = saved.find_dataset()
+    if folder is None:
         if dataset is None:
             return None
         with tempfile.TemporaryDirectory(prefix="customer2vec-report-") as tmp:
             log.info("segmenting customers (pass --segments to reuse a `segment` folder) ...")
-            segment_model(model_dir, Path(tmp) / "segments", random_state=random_state)
-            section = _read_segments(Path(tmp) / "segments", source="computed for this report")
-    else:
-        section = _read_segments(segment_dir, source=str(segment_dir))
+            segment_model(saved, Path(tmp) / "segments", random_state=random_state)
+            folder, source = read_segments(Path(tmp) / "segments"), "computed for this report"
+    section = SegmentSection(source, folder)
     if dataset is not None:
-        _profile_matrix(section, baskets(), catalog)
+        _profile_matrix(section, saved.history, catalog)
     else:
         notes.append("Segment profiles by attribute need the model's dataset.")
     return section
 
 
-def _check_segments(directory: Path) -> None:
-    missing = [name for name in SEGMENT_FILES if not (directory / name).is_file()]
-    if missing:
+def _customer_segments(folder: SegmentFolder) -> SegmentFolder:
+    if folder.what != "customers":
         raise DataValidationError(
-            f"{directory} is not a `customer2vec segment` folder (missing "
-            f"{', '.join(missing)}); run `customer2vec segment MODEL --out {directory}` first."
-        )
-    summary = json.loads((directory / "summary.json").read_text(encoding="utf-8"))
-    if summary.get("what", "customers") != "customers":
-        raise DataValidationError(
-            f"{directory} holds item clusters; pass the folder of a customer segmentation "
+            f"{folder.directory} holds item clusters; pass the folder of a customer segmentation "
             "(`customer2vec segment MODEL --out DIR`, without --what items)."
         )
-
-
-def _read_segments(directory: Path, *, source: str) -> SegmentSection:
-    _check_segments(directory)
-
-    def optional(name: str) -> pd.DataFrame:
-        path = directory / name
-        return pd.read_csv(path) if path.is_file() else pd.DataFrame()
-
-    table = pd.read_parquet(directory / "segments.parquet")
-    labels = pd.Series(
-        table[Columns.SEGMENT].to_numpy(), index=pd.Index(table[Columns.CUSTOMER]), name="segment"
-    )
-    return SegmentSection(
-        source=source,
-        summary=json.loads((directory / "summary.json").read_text(encoding="utf-8")),
-        labels=labels,
-        curve=pd.read_csv(directory / "silhouette_curve.csv"),
-        profiles=optional("profiles.csv"),
-        distinctive=optional("distinctive.csv"),
-        samples=optional("samples.csv"),
-    )
+    return folder
 
 
 def _profile_matrix(section: SegmentSection, baskets: BasketCorpus, catalog: ItemCatalog) -> None:
@@ -466,8 +435,7 @@ def _profile_matrix(section: SegmentSection, baskets: BasketCorpus, catalog: Ite
 
 
 def _customer_map(
-    model: Model,
-    baskets: Callable[[], BasketCorpus],
+    saved: SavedModel,
     section: SegmentSection,
     max_customers: int,
     random_state: int,
@@ -475,7 +443,7 @@ def _customer_map(
 ) -> PointMap | None:
     if max_customers == 0:
         return None
-    vectors, origin = _customer_vectors(model, baskets())
+    vectors, origin = _customer_vectors(saved.model, saved.history)
     wanted = section.labels.index.to_numpy()
     rows = vectors.id_map.to_internal(wanted, on_unknown="missing")
     wanted, rows = wanted[rows >= 0], rows[rows >= 0]

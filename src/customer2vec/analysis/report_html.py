@@ -330,13 +330,14 @@ def _segment_map(data: Any) -> str:
 
 def _silhouette(data: Any) -> str:
     section = data.segments
-    figure = silhouette_figure(section.curve, int(section.summary.get("k", 0)))
+    figure = silhouette_figure(section.folder.curve, int(section.summary.get("k", 0)))
     body = _note("Silhouette of k-means for each k; the chosen k is starred.")
     return _section("silhouette", body + _figure_block("silhouette", figure))
 
 
 def _profiles(data: Any) -> str:
     section = data.segments
+    folder = section.folder
     body = ""
     if section.lift is not None:
         go = _plotly()
@@ -369,9 +370,9 @@ def _profiles(data: Any) -> str:
         )
         body += _figure_block("profiles", figure)
     for name, frame, text in (
-        ("profiles", section.profiles, "What each segment buys more than everyone else."),
-        ("distinctive", section.distinctive, "Items most over-represented among its buyers."),
-        ("samples", section.samples, "Sample customers and their most bought items."),
+        ("profiles", folder.profiles, "What each segment buys more than everyone else."),
+        ("distinctive", folder.distinctive, "Items most over-represented among its buyers."),
+        ("samples", folder.samples, "Sample customers and their most bought items."),
     ):
         if frame is not None and not frame.empty:
             body += f"<h3>{html.escape(name)}</h3>{_note(text)}{table_html(frame)}"

@@ -1,4 +1,10 @@
-"""`customer2vec segment`: segments from a model's vectors, profiled on its dataset."""
+"""`customer2vec segment`: segments from a model's vectors, profiled on its dataset.
+
+A segment folder holds ``segments.parquet`` (id, segment), ``summary.json`` (what, k,
+silhouette, vectors_from, baseline, sizes), ``silhouette_curve.csv`` (k, silhouette), the
+optional ``profiles.csv``, ``distinctive.csv`` and ``samples.csv``, and ``silhouette.html``.
+:func:`write_segments` writes it and :func:`read_segments` reads it; nothing else parses it.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -19,16 +25,21 @@ from customer2vec.analysis.segmentation import (
 )
 from customer2vec.columns import Columns
 from customer2vec.config import require_choice
-from customer2vec.corpus import build_baskets, customer_item_matrix
+from customer2vec.corpus import customer_item_matrix
 from customer2vec.corpus.matrix import share_matrix
-from customer2vec.data.dataset import SEGMENTS_OUTPUT, atomic_directory, check_output
-from customer2vec.errors import ConfigError
-from customer2vec.models import load_model, resolve_model_dataset
+from customer2vec.data.outputs import SEGMENTS_OUTPUT, atomic_directory, check_output
+from customer2vec.errors import ConfigError, DataValidationError
+from customer2vec.recommend.saved import SavedModel
 from customer2vec.vectors.embeddings import Embeddings
 
 log = logging.getLogger(__name__)
 PROFILE_ATTRIBUTES = ("department", "product_category", "category", "aisle")
+LABELS_FILE = "segments.parquet"
+SUMMARY_FILE = "summary.json"
+CURVE_FILE = "silhouette_curve.csv"
 PLOT_FILE = "silhouette.html"
+#: Optional tables, each written as ``<name>.csv`` when not empty.
+TABLES = ("profiles", "distinctive", "samples")
 
 
 @dataclass
@@ -46,8 +57,83 @@ class SegmentReport:
     plot: Path | None = None
 
 
+@dataclass(frozen=True)
+class SegmentFolder:
+    """A segment folder as :func:`read_segments` reads it."""
+
+    directory: Path
+    summary: dict[str, Any]
+    #: Segment of each customer (``what == "customers"``) or item, indexed by external id.
+    labels: pd.Series
+    curve: pd.DataFrame
+    profiles: pd.DataFrame
+    distinctive: pd.DataFrame
+    samples: pd.DataFrame
+
+    @property
+    def what(self) -> str:
+        """``"customers"`` (segments) or ``"items"`` (clusters)."""
+        return str(self.summary.get("what", "customers"))
+
+    @property
+    def k(self) -> int:
+        return int(self.summary.get("k", self.labels.nunique()))
+
+
+def read_segments(directory: str | Path) -> SegmentFolder:
+    """Read a folder written by ``customer2vec segment`` (:func:`write_segments`).
+
+    Raises
+    ------
+    DataValidationError
+        If a required file is missing or unreadable, or ``segments.parquet`` lacks its id or
+        segment column.
+    """
+    directory = Path(directory)
+    missing = [f for f in (LABELS_FILE, SUMMARY_FILE, CURVE_FILE) if not (directory / f).is_file()]
+    if missing:
+        raise DataValidationError(
+            f"{directory} is not a segment folder (missing {', '.join(missing)}); make one "
+            f"with `customer2vec segment MODEL --out {directory}`."
+        )
+    try:
+        summary = json.loads((directory / SUMMARY_FILE).read_text(encoding="utf-8"))
+        frame = pd.read_parquet(directory / LABELS_FILE)
+        curve = pd.read_csv(directory / CURVE_FILE)
+        tables = {
+            name: pd.read_csv(path) if (path := directory / f"{name}.csv").is_file() else None
+            for name in TABLES
+        }
+    except (ValueError, OSError) as err:  # JSONDecodeError and ArrowInvalid are ValueErrors
+        raise DataValidationError(
+            f"{directory} holds a corrupt segment file ({err}); make it again with "
+            "`customer2vec segment`."
+        ) from err
+    if not isinstance(summary, dict):
+        raise DataValidationError(
+            f"{directory / SUMMARY_FILE} is corrupt (not a JSON object); make it again with "
+            "`customer2vec segment`."
+        )
+    column = Columns.CUSTOMER if summary.get("what", "customers") == "customers" else Columns.ITEM
+    if column not in frame.columns or Columns.SEGMENT not in frame.columns:
+        raise DataValidationError(
+            f"{directory / LABELS_FILE} needs columns {column!r} and {Columns.SEGMENT!r}; "
+            "make it again with `customer2vec segment`."
+        )
+    labels = pd.Series(
+        frame[Columns.SEGMENT].to_numpy(), index=pd.Index(frame[column]), name=Columns.SEGMENT
+    )
+    return SegmentFolder(
+        directory,
+        summary,
+        labels,
+        curve,
+        **{name: pd.DataFrame() if table is None else table for name, table in tables.items()},
+    )
+
+
 def segment_model(
-    model_dir: str | Path,
+    model: str | Path | SavedModel,
     out: str | Path,
     *,
     k: int | str = "auto",
@@ -55,26 +141,31 @@ def segment_model(
     overwrite: bool = False,
     random_state: int = 0,
 ) -> SegmentReport:
-    """Segment a model's customers (or cluster its items) and write the report to ``out``."""
+    """Segment a model's customers (or cluster its items) and write the report to ``out``.
+
+    ``model`` is a model directory or an opened :class:`SavedModel` (whose history, built with
+    the model's ``min_item_count``, is then reused).
+    """
     require_choice(what, "what", ("customers", "items"))
-    model = load_model(model_dir)
-    if getattr(model, "item_vectors_", None) is None:
+    saved = model if isinstance(model, SavedModel) else SavedModel.open(model)
+    fitted = saved.model
+    if getattr(fitted, "item_vectors_", None) is None:
         raise ConfigError(
-            f"model {model.name!r} has no vectors to segment; segment a model that learns "
+            f"model {fitted.name!r} has no vectors to segment; segment a model that learns "
             "them (customer2vec, item2vec, als, ...)."
         )
-    dataset = resolve_model_dataset(model_dir, model.meta_)
-    inputs = (model_dir, dataset.path)
+    dataset = saved.dataset
+    inputs = (saved.model_dir, dataset.path)
     check_output(out, overwrite=overwrite, kind=SEGMENTS_OUTPUT, inputs=inputs)
     items = dataset.read("items") if dataset.has("items") else None
-    baskets = build_baskets(dataset)
     if what == "items":
-        report = _cluster_items(model.item_vectors_, items, k=k, random_state=random_state)
+        report = _cluster_items(fitted.item_vectors_, items, k=k, random_state=random_state)
     else:
-        vectors, origin = _customer_vectors(model, baskets)
+        baskets = saved.history
+        vectors, origin = _customer_vectors(fitted, baskets)
         report = _segment_customers(vectors, baskets, items, k=k, random_state=random_state)
         report.vectors_from = origin
-    _write(report, out, overwrite=overwrite, inputs=inputs)
+    write_segments(report, out, overwrite=overwrite, inputs=inputs)
     return report
 
 
@@ -240,17 +331,18 @@ def _names(items: pd.DataFrame | None) -> dict:
     return dict(zip(items[Columns.ITEM], items[Columns.NAME], strict=True))
 
 
-def _write(
+def write_segments(
     report: SegmentReport, out: str | Path, *, overwrite: bool, inputs: tuple[str | Path, ...]
 ) -> None:
+    """Write ``report`` as a segment folder (see :func:`read_segments`), atomically."""
     id_column = Columns.CUSTOMER if report.what == "customers" else Columns.ITEM
     with atomic_directory(out, overwrite=overwrite, kind=SEGMENTS_OUTPUT, inputs=inputs) as tmp:
         labels = report.segmentation.labels
         pd.DataFrame({id_column: labels.index, Columns.SEGMENT: labels.to_numpy()}).to_parquet(
-            tmp / "segments.parquet", index=False
+            tmp / LABELS_FILE, index=False
         )
-        report.segmentation.curve.to_csv(tmp / "silhouette_curve.csv", index=False)
-        for name in ("profiles", "distinctive", "samples"):
+        report.segmentation.curve.to_csv(tmp / CURVE_FILE, index=False)
+        for name in TABLES:
             frame = getattr(report, name)
             if not frame.empty:
                 frame.to_csv(tmp / f"{name}.csv", index=False)
@@ -262,7 +354,7 @@ def _write(
             "baseline": report.baseline,
             "sizes": labels.value_counts().sort_index().to_dict(),
         }
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+        (tmp / SUMMARY_FILE).write_text(json.dumps(summary, indent=2, default=str) + "\n")
         if _write_plot(report, tmp):
             report.plot = Path(out) / PLOT_FILE
 

@@ -120,17 +120,18 @@ def similar(model_dir: Path, item: str, n: int, as_json: bool) -> None:
 
     Example: customer2vec similar models/i2v 1082185 -n 5
     """
-    from customer2vec.models import load_model
-    from customer2vec.vectors.catalog import ItemCatalog, similar_items
+    from customer2vec.vectors.catalog import similar_items
+    from customer2vec.workflow.opened import open_model
 
-    model = load_model(model_dir)
+    opened = open_model(model_dir)
+    model = opened.model
     vectors = getattr(model, "item_vectors_", None)
     if vectors is None:
         raise CliUsageError(
             f"model {model.name!r} has no item vectors; use a model that learns them "
             "(item2vec, als, customer2vec, ...)."
         )
-    query, table = similar_items(vectors, ItemCatalog.load(model_dir), item, n=n)
+    query, table = similar_items(vectors, opened.catalog, item, n=n)
     if as_json:
         click.echo(
             json.dumps(
@@ -173,10 +174,10 @@ def export(model_dir: Path, out: Path, what: str, fmt: str) -> None:
       customer2vec export models/i2v --out vectors.txt --format word2vec
       customer2vec export models/als --what customers --out customers.parquet
     """
-    from customer2vec.models import load_model
     from customer2vec.vectors.export import export_embeddings
+    from customer2vec.workflow.opened import open_model
 
-    model = load_model(model_dir)
+    model = open_model(model_dir).model
     vectors = getattr(model, f"{what[:-1]}_vectors_", None)
     if vectors is None:
         raise CliUsageError(

@@ -262,26 +262,20 @@ def evaluate_model_items(
     baskets (each item's 10 most co-bought items) when it has none.
     """
     from customer2vec.corpus.copurchase import build_copurchase
-    from customer2vec.data.dataset import Dataset
-    from customer2vec.models import load_model, resolve_model_dataset
+    from customer2vec.recommend.saved import SavedModel
 
     require_int(min_count, "min_count", minimum=1)
-    model = load_model(model_dir)
-    vectors = getattr(model, "item_vectors_", None)
+    saved = SavedModel.open(model_dir, dataset=dataset)
+    vectors = getattr(saved.model, "item_vectors_", None)
     if vectors is None:
-        raise DataValidationError(f"model {model.name!r} has no item vectors to judge.")
-    data = Dataset.open(dataset) if dataset else resolve_model_dataset(model_dir, model.meta_)
-    items_file = Path(model_dir) / "items.parquet"
-    items = (
-        pd.read_parquet(items_file)
-        if items_file.is_file()
-        else (data.read("items") if data.has("items") else None)
-    )
-    if items is None:
+        raise DataValidationError(f"model {saved.model.name!r} has no item vectors to judge.")
+    data = saved.dataset
+    if saved.catalog.table.empty:
         raise DataValidationError(
             f"no item attributes for {model_dir}: ingest the dataset with --items to judge "
             "neighbors by department or category."
         )
+    items = saved.catalog.table.reset_index()
     ids = data.item_counts(min_count=min_count)["item_id"] if data.has("transactions") else None
     pairs = build_copurchase(data).to_pairs()
     return item_quality(vectors, items, attributes=attributes, k=k, ids=ids, pairs=pairs)

@@ -20,13 +20,13 @@ from tqdm import tqdm
 
 from customer2vec.columns import Columns
 from customer2vec.config import require_int
-from customer2vec.corpus.baskets import BasketCorpus, build_baskets
+from customer2vec.corpus.baskets import BasketCorpus
 from customer2vec.data.dataset import check_file_output
 from customer2vec.data.ids import IdMap
 from customer2vec.errors import ConfigError, DataValidationError, DataWarning, UnknownIdError
-from customer2vec.models import load_model, resolve_model_dataset
 from customer2vec.models.ranking import RankingModel
 from customer2vec.models.scoring import customer_counts
+from customer2vec.recommend.saved import SavedModel
 from customer2vec.vectors.catalog import ItemCatalog
 from customer2vec.vectors.embeddings import Neighbors
 
@@ -85,9 +85,10 @@ class Recommender:
     def load(cls, model_dir: str | Path, *, mmap: bool = True) -> Recommender:
         """Load a saved model and rebuild its history from the dataset named in ``model.json``.
 
-        The dataset is looked for beside the model first, then where it was at training (see
+        Opened through :class:`~customer2vec.recommend.saved.SavedModel`: the dataset is looked
+        for beside the model first, then where it was at training (see
         :func:`customer2vec.models.model_dataset_path`), so the working directory does not
-        matter.
+        matter; the history is built with the model's ``min_item_count``.
 
         Raises
         ------
@@ -97,16 +98,9 @@ class Recommender:
         ConfigError
             If the model cannot rank items.
         """
-        model = load_model(model_dir, mmap=mmap)
-        meta = getattr(model, "meta_", {}) or {}
-        _check_ranking(model)  # before the (slow) corpus build
-        dataset = resolve_model_dataset(model_dir, meta)
-        min_item_count = (meta.get("config") or {}).get("min_item_count", 1)
-        history = build_baskets(dataset, min_item_count=min_item_count)
-        catalog = ItemCatalog.load(model_dir)
-        if catalog.table.empty and dataset.has("items"):
-            catalog = ItemCatalog(dataset.read("items"))
-        return cls(model, history, catalog=catalog)
+        saved = SavedModel.open(model_dir, mmap=mmap)
+        _check_ranking(saved.model)  # before the (slow) corpus build
+        return cls(saved.model, saved.history, catalog=saved.catalog)
 
     # -- queries -------------------------------------------------------------------------
     def recommend(

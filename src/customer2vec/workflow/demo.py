@@ -17,7 +17,8 @@ from customer2vec.data.dataset import Dataset
 from customer2vec.data.ingest import ingest
 from customer2vec.evaluation.intrinsic import item_quality
 from customer2vec.evaluation.runner import evaluate_dataset
-from customer2vec.vectors.catalog import ItemCatalog, similar_items
+from customer2vec.vectors.catalog import similar_items
+from customer2vec.workflow.opened import open_model
 from customer2vec.workflow.training import resolve_config, train_to_directory
 
 log = logging.getLogger(__name__)
@@ -125,7 +126,7 @@ def run_demo(
                     )
                     rows.append(table.assign(model=name))
                     if name == "item2vec":
-                        catalog = ItemCatalog.load(model_dir)
+                        catalog = open_model(model_dir).catalog
                         result.neighbors = [
                             similar_items(model.item_vectors_, catalog, item, n=n_neighbors)
                             for item in counts["item_id"].head(n_examples)
