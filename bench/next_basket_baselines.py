@@ -25,7 +25,10 @@ from common import OUT, completejourney
 from customer2vec.corpus import build_baskets
 from customer2vec.corpus.baskets import BasketCorpus
 from customer2vec.evaluation.nextbasket import check_no_leak, evaluate_models, split_last_basket
-from customer2vec.models.baselines import TIFUKNN, ItemKNN, Popularity, TopFrequency
+from customer2vec.models.item_knn import ItemKNN
+from customer2vec.models.popularity import Popularity
+from customer2vec.models.tifu_knn import TIFUKNN
+from customer2vec.models.top_frequency import TopFrequency
 
 SHARED = OUT.parents[2] / "shared" / "data"
 COLUMNS = ["model", "fit_s", "score_s", "customers", "recall@10", "ndcg@10", "hit@10"]

@@ -11,7 +11,10 @@ import pytest
 from customer2vec.corpus.baskets import BasketCorpus
 from customer2vec.data.ids import IdMap
 from customer2vec.errors import ConfigError, DataValidationError, NotFittedError
-from customer2vec.models.baselines import TIFUKNN, ItemKNN, Popularity, TopFrequency
+from customer2vec.models.item_knn import ItemKNN
+from customer2vec.models.popularity import Popularity
+from customer2vec.models.tifu_knn import TIFUKNN
+from customer2vec.models.top_frequency import TopFrequency
 
 MODELS = {
     "popularity": Popularity,

@@ -8,13 +8,9 @@ import pytest
 from customer2vec.corpus import build_baskets
 from customer2vec.errors import ConfigError, DataValidationError, NotFittedError
 from customer2vec.models import load_model
-from customer2vec.models.next_basket import (
-    NextBasket,
-    _export_trees,
-    _history_stats,
-    _lines_of,
-    _predict,
-)
+from customer2vec.models.next_basket import NextBasket
+from customer2vec.models.next_basket_features import history_stats, lines_of
+from customer2vec.models.next_basket_trees import TREE_FIELDS, export_trees, predict_trees
 
 
 @pytest.fixture
@@ -65,9 +61,12 @@ def test_exported_trees_predict_like_scikit_learn():
     x = rng.normal(size=(500, 4)).astype(np.float32)
     y = (x[:, 0] + x[:, 1] ** 2 > 0.5).astype(int)
     trees = HistGradientBoostingClassifier(max_iter=20, random_state=0).fit(x, y)
-    exported = _export_trees(trees)
-    fields = ("feature", "threshold", "left", "right", "value", "is_leaf", "roots")
-    ours = _predict(x, *(exported[f] for f in fields)) + np.ravel(trees._baseline_prediction)[0]
+    exported = export_trees(trees)
+    assert TREE_FIELDS == ("feature", "threshold", "left", "right", "value", "is_leaf", "roots")
+    ours = (
+        predict_trees(x, *(exported[f] for f in TREE_FIELDS))
+        + np.ravel(trees._baseline_prediction)[0]
+    )
     np.testing.assert_allclose(ours, trees.decision_function(x), rtol=1e-6, atol=1e-8)
 
 
@@ -105,7 +104,7 @@ def test_basket_size_features_share_each_basket_over_its_items(tmp_path):
     frame = pd.DataFrame(rows, columns=["customer_id", "basket_id", "item_id", "timestamp"])
     frame.to_csv(tmp_path / "trips.csv", index=False)
     corpus = build_baskets(ingest([tmp_path / "trips.csv"], tmp_path / "trips"))
-    stats = _history_stats(_lines_of(corpus, np.array([0])), corpus.n_items)
+    stats = history_stats(lines_of(corpus, np.array([0])), corpus.n_items)
     names = corpus.item_ids.external[stats["item"]]
     by_item = {name: k for k, name in enumerate(names)}
     milk, eggs = by_item["milk"], by_item["eggs"]

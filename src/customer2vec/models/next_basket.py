@@ -33,21 +33,32 @@ threshold, children, leaf value) and evaluated by a small numba kernel.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
-from numba import njit, prange
 from scipy.sparse import csr_matrix
 
 from customer2vec.config import require_float, require_int
-from customer2vec.corpus.baskets import BasketCorpus, concat_ranges
+from customer2vec.corpus.baskets import BasketCorpus
 from customer2vec.corpus.matrix import customer_item_matrix
 from customer2vec.data.ids import IdMap, load_array
 from customer2vec.errors import ConfigError, DataValidationError
-from customer2vec.models.baselines import TIFUKNN
+from customer2vec.models.next_basket_features import (
+    SMALL_BASKET,
+    decayed_vectors,
+    history_stats,
+    lines_of,
+    lookup,
+    neighbor_scores,
+    recent_context,
+    recent_popularity,
+    sorted_csr,
+    top_new,
+)
+from customer2vec.models.next_basket_trees import TREE_FIELDS, export_trees, predict_trees
 from customer2vec.models.ranking import RankingModel
+from customer2vec.models.tifu_knn import TIFUKNN
 
 log = logging.getLogger(__name__)
 
@@ -76,18 +87,12 @@ FEATURES = (
     "small_baskets",
     "small_share",
 )
-_NODE_FIELDS = ("feature", "threshold", "left", "right", "value", "is_leaf")
-_TREE_FIELDS = (*_NODE_FIELDS, "roots")
 #: Validation targets per customer inside fit: the last basket, then the one before.
 N_VALIDATION_BASKETS = 2
 #: Negatives kept per positive when the trees learn (the rest are sampled out, weighted).
 NEGATIVE_RATIO = 20
-#: Baskets of at most this many items count as small (a quick trip for one or two things).
-SMALL_BASKET = 2
 #: Below this many training pairs the trees fit on one OpenMP thread.
 SMALL_FIT_ROWS = 50_000
-# Decay per basket of age for the two frequency features: recent habits and long habits.
-_FAST, _SLOW = 0.6, 0.9
 
 
 class NextBasket(RankingModel):
@@ -191,9 +196,9 @@ class NextBasket(RankingModel):
             rows = history.customer_ids.to_internal(corpus.customer_ids.to_external(eligible))
             pairs, features = self._candidates(history, rows, self_rows=rows)
             # Row r of the targets is eligible[r], the customer of batch row r.
-            targets = _sorted_csr(corpus.take(target).to_csr())
+            targets = sorted_csr(corpus.take(target).to_csr())
             parts.append(features)
-            labels.append(_lookup(targets, pairs[:, 2], pairs[:, 1]) > 0)
+            labels.append(lookup(targets, pairs[:, 2], pairs[:, 1]) > 0)
             sizes.append(np.diff(targets.indptr)[pairs[:, 2]])
             n_targets += targets.nnz
             n_customers += len(rows)
@@ -237,9 +242,9 @@ class NextBasket(RankingModel):
         buyers = np.bincount(matrix.indices, minlength=corpus.n_items)
         again = np.bincount(matrix.indices[matrix.data >= 2], minlength=corpus.n_items)
         self.repeat_rate_ = (again / np.maximum(buyers, 1)).astype(np.float32)
-        self.recent_popularity_ = _recent_popularity(corpus)
-        everyone = _lines_of(corpus, np.arange(corpus.n_customers))
-        self.neighbor_vectors_ = _decayed_vectors(everyone, corpus.n_items)
+        self.recent_popularity_ = recent_popularity(corpus)
+        everyone = lines_of(corpus, np.arange(corpus.n_customers))
+        self.neighbor_vectors_ = decayed_vectors(everyone, corpus.n_items)
         # TIFU-KNN's two parts (own temporal frequency, neighbors' mean) enter as features,
         # so the trees start from the strongest baseline's signal and learn its blend.
         self.tifu_ = TIFUKNN().fit(corpus)
@@ -279,7 +284,7 @@ class NextBasket(RankingModel):
                 early_stopping=False,
                 random_state=self.random_state,
             ).fit(features, labels, sample_weight=weights)
-        return _export_trees(trees), float(np.ravel(trees._baseline_prediction)[0])
+        return export_trees(trees), float(np.ravel(trees._baseline_prediction)[0])
 
     def _fitted_attributes(self) -> tuple[str, ...]:
         return ("trees_", "item_ids_", "customer_ids_", "neighbor_vectors_", "item_unit_", "tifu_")
@@ -296,7 +301,7 @@ class NextBasket(RankingModel):
             history.customer_ids.to_external(customers), on_unknown="missing"
         )
         pairs, features = self._candidates(history, customers, self_rows=known)
-        raw = _predict(features, *(self.trees_[f] for f in _TREE_FIELDS)) + self.baseline_
+        raw = predict_trees(features, *(self.trees_[f] for f in TREE_FIELDS)) + self.baseline_
         # Non-candidates rank below every candidate (negative scores), by popularity.
         scores = np.empty((len(customers), len(self.item_ids_)), dtype=np.float32)
         scores[:] = (self.popularity_ / max(float(self.popularity_.max()), 1e-9)) - 100.0
@@ -308,13 +313,11 @@ class NextBasket(RankingModel):
         self, history: BasketCorpus, customers: np.ndarray, *, self_rows: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Candidate pairs ``(customer, item, batch row)`` and their feature matrix."""
-        history_lines = _lines_of(history, customers)
-        repeat = _history_stats(history_lines, history.n_items)
-        vectors = _decayed_vectors(history_lines, history.n_items)
-        neighbor_scores = _neighbor_scores(
-            vectors, self.neighbor_vectors_, self_rows, self.n_neighbors
-        )
-        explore = _top_new(neighbor_scores, repeat, self.n_explore)
+        history_lines = lines_of(history, customers)
+        repeat = history_stats(history_lines, history.n_items)
+        vectors = decayed_vectors(history_lines, history.n_items)
+        neighbor_mix = neighbor_scores(vectors, self.neighbor_vectors_, self_rows, self.n_neighbors)
+        explore = top_new(neighbor_mix, repeat, self.n_explore)
         rows = np.concatenate([repeat["row"], explore[0]])
         items = np.concatenate([repeat["item"], explore[1]])
         n_repeat = len(repeat["row"])
@@ -332,8 +335,8 @@ class NextBasket(RankingModel):
         features[:, FEATURES.index("gap")] = 1000.0  # never bought: a gap longer than any
         features[:n_repeat, FEATURES.index("gap")] = repeat["gap"]
         features[:n_repeat, FEATURES.index("in_last")] = repeat["gap"] == 0
-        features[:, FEATURES.index("neighbors")] = _lookup(neighbor_scores, rows, items)
-        context = _recent_context(history_lines, self.item_unit_)
+        features[:, FEATURES.index("neighbors")] = lookup(neighbor_mix, rows, items)
+        context = recent_context(history_lines, self.item_unit_)
         features[:, FEATURES.index("embedding")] = np.einsum(
             "ij,ij->i", context[rows], self.item_unit_[items]
         )
@@ -365,14 +368,14 @@ class NextBasket(RankingModel):
         )
         features[:, FEATURES.index("small_share")] = (small / np.maximum(n_baskets, 1))[rows]
         own, neighbors = self.tifu_.components(history, customers)
-        features[:, FEATURES.index("tifu_own")] = _lookup(_sorted_csr(own), rows, items)
-        features[:, FEATURES.index("tifu_neighbors")] = _lookup(_sorted_csr(neighbors), rows, items)
+        features[:, FEATURES.index("tifu_own")] = lookup(sorted_csr(own), rows, items)
+        features[:, FEATURES.index("tifu_neighbors")] = lookup(sorted_csr(neighbors), rows, items)
         pairs = np.column_stack([customers[rows], items, rows]).astype(np.int64)
         return pairs, features
 
     # -- persistence -----------------------------------------------------------------------
     def _save_state(self, directory: Path) -> dict[str, Any]:
-        for field in _TREE_FIELDS:
+        for field in TREE_FIELDS:
             np.save(directory / f"tree_{field}.npy", self.trees_[field], allow_pickle=False)
         self.item_ids_.save(directory, "item_ids")
         self.customer_ids_.save(directory, "customer_ids")
@@ -392,7 +395,7 @@ class NextBasket(RankingModel):
 
     def _load_state(self, directory: Path, state: dict[str, Any], *, mmap: bool) -> None:
         load = lambda name: load_array(directory, f"{name}.npy")  # noqa: E731
-        self.trees_ = {field: load(f"tree_{field}") for field in _TREE_FIELDS}
+        self.trees_ = {field: load(f"tree_{field}") for field in TREE_FIELDS}
         if state.get("features") != list(FEATURES):
             raise DataValidationError(
                 f"{directory} was saved by another customer2vec version, whose next-basket "
@@ -413,225 +416,3 @@ class NextBasket(RankingModel):
         self.neighbor_vectors_ = csr_matrix(
             tuple(parts), shape=(state["n_customers"], len(self.item_ids_))
         )
-
-
-# -- features ------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class _Lines:
-    """The line items of some customers' histories, computed once per batch."""
-
-    row: np.ndarray  # batch row of each line
-    item: np.ndarray
-    age: np.ndarray  # baskets before the customer's last one (0 = last basket)
-    days: np.ndarray | None  # days before the customer's last basket; None untimed
-    n_baskets: np.ndarray  # per batch row
-    size: np.ndarray  # items in the line's basket
-
-
-def _lines_of(history: BasketCorpus, customers: np.ndarray) -> _Lines:
-    starts = history.customer_indptr[customers]
-    stops = history.customer_indptr[customers + 1]
-    n_baskets = stops - starts
-    baskets = concat_ranges(starts, stops)
-    sizes = np.diff(history.indptr)[baskets]
-    age = (np.repeat(stops, n_baskets) - 1 - baskets).astype(np.float32)
-    days = None
-    if history.basket_time is not None:
-        time = history.basket_time.astype("datetime64[s]").astype(np.float64) / 86400.0
-        days = np.repeat(time[stops - 1], n_baskets) - time[baskets]
-        days = np.repeat(days.astype(np.float32), sizes)
-    return _Lines(
-        row=np.repeat(np.repeat(np.arange(len(customers)), n_baskets), sizes),
-        item=history.indices[concat_ranges(history.indptr[baskets], history.indptr[baskets + 1])],
-        age=np.repeat(age, sizes),
-        days=days,
-        n_baskets=n_baskets,
-        size=np.repeat(sizes, sizes).astype(np.float32),
-    )
-
-
-def _history_stats(lines: _Lines, n_items: int) -> dict[str, np.ndarray]:
-    age, n_baskets = lines.age, lines.n_baskets
-    keys = lines.row.astype(np.int64) * n_items + lines.item
-    unique, inverse = np.unique(keys, return_inverse=True)
-    count = np.bincount(inverse).astype(np.float32)
-    gap = np.full(len(unique), np.inf, dtype=np.float32)
-    np.minimum.at(gap, inverse, age)
-    row = (unique // n_items).astype(np.int64)
-    days = lines.days
-    days_gap = np.zeros(len(unique), dtype=np.float32)
-    days_cycle = np.zeros(len(unique), dtype=np.float32)
-    if days is not None:
-        days_gap[:] = np.inf
-        np.minimum.at(days_gap, inverse, days)
-        first = np.zeros(len(unique), dtype=np.float32)
-        np.maximum.at(first, inverse, days)
-        interval = (first - days_gap) / np.maximum(count - 1, 1)
-        days_cycle = np.where(count > 1, days_gap / np.maximum(interval, 1.0), 1000.0)
-    fast, slow = _FAST**age, _SLOW**age
-    return {
-        "days_gap": days_gap,
-        "days_cycle": days_cycle.astype(np.float32),
-        "row": row,
-        "item": (unique % n_items).astype(np.int64),
-        "count": count,
-        "share": count / n_baskets[row],
-        "decayed_fast": np.bincount(inverse, weights=fast).astype(np.float32),
-        "decayed_slow": np.bincount(inverse, weights=slow).astype(np.float32),
-        "gap": gap,
-        # Each basket shared out over its items: what recall@k, which divides hits by the
-        # basket's size, gains from the item if the next basket looks like past ones.
-        "per_size_fast": np.bincount(inverse, weights=fast / lines.size).astype(np.float32),
-        "per_size_slow": np.bincount(inverse, weights=slow / lines.size).astype(np.float32),
-        "small_baskets": np.bincount(inverse, weights=lines.size <= SMALL_BASKET).astype(
-            np.float32
-        ),
-    }
-
-
-def _recent_popularity(corpus: BasketCorpus, days: float = 28.0) -> np.ndarray:
-    """log1p of each item's baskets in the last ``days`` (the last 5% of baskets untimed)."""
-    if corpus.basket_time is not None:
-        times = corpus.basket_time.astype("datetime64[s]").astype(np.float64) / 86400.0
-        recent = np.flatnonzero(times >= times.max() - days)
-    else:
-        recent = np.argsort(corpus.basket_sequence, kind="stable")[
-            -max(1, corpus.n_baskets // 20) :
-        ]
-    lines = concat_ranges(corpus.indptr[recent], corpus.indptr[recent + 1])
-    counts = np.bincount(corpus.indices[lines], minlength=corpus.n_items)
-    return np.log1p(counts).astype(np.float32)
-
-
-def _decayed_vectors(lines: _Lines, n_items: int) -> csr_matrix:
-    """Unit-length customer x item vectors of purchases decayed by basket age."""
-    matrix = csr_matrix(
-        (_SLOW**lines.age, (lines.row, lines.item)),
-        shape=(len(lines.n_baskets), n_items),
-        dtype=np.float32,
-    )
-    matrix.sum_duplicates()
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-    return csr_matrix(matrix.multiply(1.0 / np.maximum(norms, 1e-12)[:, None]), dtype=np.float32)
-
-
-def _neighbor_scores(
-    vectors: csr_matrix, population: csr_matrix, self_rows: np.ndarray, n_neighbors: int
-) -> csr_matrix:
-    """Mean decayed purchase vector of each customer's nearest customers (cosine)."""
-    blocks = []
-    step = max(1, int(5e7 // max(population.shape[0], 1)))  # bound the dense similarity block
-    for start in range(0, vectors.shape[0], step):
-        sims = (vectors[start : start + step] @ population.T).toarray()
-        own = self_rows[start : start + step]
-        mine = np.flatnonzero(own >= 0)
-        sims[mine, own[mine].astype(np.int64)] = -np.inf
-        k = min(n_neighbors, sims.shape[1] - 1) if sims.shape[1] > 1 else 1
-        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-        weights = np.take_along_axis(sims, top, axis=1)
-        weights = np.where(np.isfinite(weights) & (weights > 0), weights, 0.0)
-        weights /= np.maximum(weights.sum(axis=1, keepdims=True), 1e-12)
-        indptr = np.arange(0, top.size + 1, k)
-        mix = csr_matrix((weights.ravel(), top.ravel(), indptr), shape=sims.shape)
-        blocks.append(mix @ population)
-    from scipy.sparse import vstack
-
-    return _sorted_csr(csr_matrix(vstack(blocks), dtype=np.float32))
-
-
-def _sorted_csr(matrix: csr_matrix) -> csr_matrix:
-    matrix = csr_matrix(matrix)
-    matrix.sum_duplicates()  # also sorts the indices, which _lookup's binary search needs
-    return matrix
-
-
-def _lookup(matrix: csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """``matrix[rows[i], cols[i]]`` for each i (0 where absent); indices must be sorted."""
-    return _lookup_kernel(
-        matrix.indptr.astype(np.int64),
-        matrix.indices,
-        matrix.data.astype(np.float32),
-        np.asarray(rows, dtype=np.int64),
-        np.asarray(cols, dtype=np.int64),
-    )
-
-
-@njit(cache=True)
-def _lookup_kernel(indptr, indices, data, rows, cols):  # pragma: no cover
-    out = np.zeros(len(rows), dtype=np.float32)
-    for i in range(len(rows)):
-        lo, hi = indptr[rows[i]], indptr[rows[i] + 1]
-        at = lo + np.searchsorted(indices[lo:hi], cols[i])
-        if at < hi and indices[at] == cols[i]:
-            out[i] = data[at]
-    return out
-
-
-def _top_new(
-    scores: csr_matrix, repeat: dict[str, np.ndarray], n: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per row, the ``n`` highest-scoring items the customer never bought."""
-    if n == 0:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-    seen = csr_matrix(
-        (np.ones(len(repeat["row"])), (repeat["row"], repeat["item"])), shape=scores.shape
-    )
-    fresh = (scores - scores.multiply(seen > 0)).tocsr()
-    fresh.eliminate_zeros()
-    rows, items = [], []
-    for r in range(fresh.shape[0]):
-        lo, hi = fresh.indptr[r], fresh.indptr[r + 1]
-        if hi == lo:
-            continue
-        data = fresh.data[lo:hi]
-        pick = np.argpartition(-data, min(n, len(data)) - 1)[:n] if len(data) > n else slice(None)
-        chosen = fresh.indices[lo:hi][pick]
-        rows.append(np.full(len(chosen), r))
-        items.append(chosen)
-    if not rows:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-    return np.concatenate(rows).astype(np.int64), np.concatenate(items).astype(np.int64)
-
-
-def _recent_context(lines: _Lines, unit: np.ndarray) -> np.ndarray:
-    """Unit mean of the item vectors of each customer's last 3 baskets."""
-    recent = lines.age < 3
-    context = np.zeros((len(lines.n_baskets), unit.shape[1]), dtype=np.float32)
-    np.add.at(context, lines.row[recent], unit[lines.item[recent]])
-    norms = np.linalg.norm(context, axis=1, keepdims=True)
-    return context / np.maximum(norms, 1e-12)
-
-
-# -- trees as arrays -----------------------------------------------------------------------
-def _export_trees(model) -> dict[str, np.ndarray]:
-    """Flatten scikit-learn's fitted trees into arrays (node offsets made global)."""
-    parts: dict[str, list] = {f: [] for f in _NODE_FIELDS}
-    roots, offset = [], 0
-    for (predictor,) in model._predictors:
-        nodes = predictor.nodes
-        roots.append(offset)
-        parts["feature"].append(nodes["feature_idx"].astype(np.int32))
-        parts["threshold"].append(nodes["num_threshold"].astype(np.float64))
-        parts["left"].append(nodes["left"].astype(np.int64) + offset)
-        parts["right"].append(nodes["right"].astype(np.int64) + offset)
-        parts["value"].append(nodes["value"].astype(np.float64))
-        parts["is_leaf"].append(nodes["is_leaf"].astype(np.bool_))
-        offset += len(nodes)
-    trees = {f: np.concatenate(v) for f, v in parts.items()}
-    trees["roots"] = np.asarray(roots, dtype=np.int64)
-    return trees
-
-
-@njit(parallel=True, cache=True)
-def _predict(features, feature, threshold, left, right, value, is_leaf, roots):  # pragma: no cover
-    out = np.zeros(features.shape[0], dtype=np.float64)
-    for i in prange(features.shape[0]):
-        total = 0.0
-        for root in roots:
-            node = root
-            while not is_leaf[node]:
-                go_left = features[i, feature[node]] <= threshold[node]
-                node = left[node] if go_left else right[node]
-            total += value[node]
-        out[i] = total
-    return out
