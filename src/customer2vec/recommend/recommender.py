@@ -21,11 +21,12 @@ from tqdm import tqdm
 from customer2vec.columns import Columns
 from customer2vec.config import require_int
 from customer2vec.corpus.baskets import BasketCorpus
-from customer2vec.data.dataset import check_file_output
 from customer2vec.data.ids import IdMap
+from customer2vec.data.outputs import check_file_output
 from customer2vec.errors import ConfigError, DataValidationError, DataWarning, UnknownIdError
 from customer2vec.models.ranking import RankingModel
-from customer2vec.models.scoring import customer_counts
+from customer2vec.recommend.ranker import Ranker
+from customer2vec.recommend.ranker import check_ranking as _check_ranking
 from customer2vec.recommend.saved import SavedModel
 from customer2vec.vectors.catalog import ItemCatalog
 from customer2vec.vectors.embeddings import Neighbors
@@ -138,7 +139,7 @@ class Recommender:
             )
         index = self._customers([customer])
         allowed = self._candidates(candidates)
-        ids, scores, _ = self._top(index, n, self._exclude(exclude_seen), allowed)
+        ids, scores, _ = self._top(index, n, exclude_seen, allowed)
         return Neighbors(ids, scores)
 
     def recommend_many(
@@ -173,7 +174,7 @@ class Recommender:
             index = np.arange(self.history.n_customers, dtype=np.int64)
         else:
             index = self._customers(list(customers))
-        exclude = self._exclude(exclude_seen)
+        Ranker(self.model, exclude_seen=exclude_seen)  # a bad value fails before any work
         allowed = self._candidates(candidates)
         show = len(index) > batch_size if progress is None else progress
         parts: list[pd.DataFrame] = []
@@ -182,7 +183,7 @@ class Recommender:
         ) as bar:
             for start in range(0, len(index), batch_size):
                 batch = index[start : start + batch_size]
-                ids, scores, counts = self._top(batch, n, exclude, allowed)
+                ids, scores, counts = self._top(batch, n, exclude_seen, allowed)
                 owners = self.history.customer_ids.to_external(np.repeat(batch, counts))
                 firsts = np.repeat(np.cumsum(counts) - counts, counts)
                 parts.append(
@@ -276,13 +277,6 @@ class Recommender:
         return table[[Columns.RANK, Columns.ITEM, Columns.SCORE, *self.catalog.display_columns]]
 
     # -- internals -----------------------------------------------------------------------
-    def _exclude(self, exclude_seen: bool | None) -> bool:
-        if exclude_seen is None:
-            return not self.model.repeats
-        if not isinstance(exclude_seen, bool | np.bool_):
-            raise ConfigError(f"`exclude_seen` must be a bool or None; got {exclude_seen!r}.")
-        return bool(exclude_seen)
-
     def _customers(self, customers: list[Hashable]) -> np.ndarray:
         """History indices of external customer ids; ``UnknownIdError`` naming the unknown."""
         index = self.history.customer_ids.to_internal(customers, on_unknown="missing")
@@ -326,31 +320,18 @@ class Recommender:
         self,
         customers: np.ndarray,
         n: int,
-        exclude_seen: bool,
+        exclude_seen: bool | None,
         allowed: np.ndarray | None,
         *,
         history: BasketCorpus | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(External item ids, scores, items per customer) of the best ``n`` per customer."""
         history = self.history if history is None else history
-        scores = np.asarray(self.model.score(history, customers), dtype=np.float32)
-        if scores.shape != (len(customers), history.n_items):
-            raise DataValidationError(
-                f"{self.model.name}.score returned shape {scores.shape}; expected "
-                f"{(len(customers), history.n_items)}."
-            )
-        if not scores.flags.writeable:
-            scores = scores.copy()
-        scores[np.isnan(scores)] = -np.inf
-        if exclude_seen:
-            scores[customer_counts(history, customers).nonzero()] = -np.inf
-        if allowed is not None:
-            scores[:, ~allowed] = -np.inf
-        top = _top_rows(scores, n)
-        chosen = np.take_along_axis(scores, top, axis=1)
-        valid = chosen > -np.inf
+        ranker = Ranker(self.model, exclude_seen=exclude_seen)
+        top, scores = ranker.rank(history, customers, n, allowed=allowed)
+        valid = top >= 0
         ids = history.item_ids.to_external(top[valid])
-        return ids, chosen[valid], valid.sum(axis=1)
+        return ids, scores[valid], valid.sum(axis=1)
 
     def _empty_frame(self) -> pd.DataFrame:
         return pd.DataFrame(
@@ -380,26 +361,6 @@ def save_recommendations(table: pd.DataFrame, path: str | Path) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return path
-
-
-def _top_rows(scores: np.ndarray, n: int) -> np.ndarray:
-    """Indices of the ``min(n, n_items)`` best scores of each row, best first (ties by index)."""
-    width = min(n, scores.shape[1])
-    if width < scores.shape[1]:
-        part = np.argpartition(-scores, width - 1, axis=1)[:, :width]
-    else:
-        part = np.broadcast_to(np.arange(scores.shape[1]), scores.shape)
-    chosen = np.take_along_axis(scores, part, axis=1)
-    order = np.lexsort((part, -chosen), axis=-1)
-    return np.take_along_axis(part, order, axis=1)
-
-
-def _check_ranking(model: Any) -> None:
-    if not isinstance(model, RankingModel):
-        raise ConfigError(
-            f"a {model.name} model cannot rank items; train a ranking model (e.g. als, "
-            "customer2vec, item2vec, tifu-knn, next-basket) to recommend."
-        )
 
 
 def _model_items(model: RankingModel) -> IdMap | None:
