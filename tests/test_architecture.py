@@ -30,10 +30,6 @@ LAYERS = {
 }
 SHARED = {"errors", "columns", "config"}
 MAX_LINES = 500
-#: Modules still past the size rule, each to be split along the architecture; an entry is
-#: removed with its split (the test fails for a listed module that has become small).
-TOO_LONG_FOR_NOW = {
-}
 
 
 def _modules() -> list[Path]:
@@ -108,7 +104,4 @@ def test_private_names_stay_inside_their_package(path: Path) -> None:
 @pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_no_module_grows_past_500_lines(path: Path) -> None:
     n_lines = len(path.read_text(encoding="utf-8").splitlines())
-    if str(path.relative_to(PACKAGE)) in TOO_LONG_FOR_NOW:
-        assert n_lines > MAX_LINES, "it is short now: remove it from TOO_LONG_FOR_NOW"
-        return
     assert n_lines <= MAX_LINES, f"{n_lines} lines: split it along the architecture"

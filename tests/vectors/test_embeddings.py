@@ -8,8 +8,8 @@ import pytest
 
 from customer2vec.errors import DataValidationError, UnknownIdError
 from customer2vec.vectors.embeddings import Embeddings
-from customer2vec.vectors.search import top_n
 from customer2vec.vectors.export import export_embeddings
+from customer2vec.vectors.search import top_n
 
 
 @pytest.fixture

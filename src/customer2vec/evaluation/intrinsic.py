@@ -12,6 +12,7 @@ import pandas as pd
 from customer2vec.config import require_choice, require_int
 from customer2vec.errors import DataValidationError
 from customer2vec.vectors.embeddings import Embeddings
+from customer2vec.vectors.search import top_rows
 
 _BLOCK = 2048
 
@@ -40,9 +41,7 @@ def knn_indices(
             mine = self_rows[start:stop]
             has = mine >= 0
             scores[np.flatnonzero(has), mine[has]] = -np.inf
-        part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-        order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable")
-        out[start:stop] = np.take_along_axis(part, order, axis=1)
+        out[start:stop] = top_rows(scores, k)
     return out
 
 
@@ -162,7 +161,7 @@ def neighbor_recall(
         block = queries[start : start + _BLOCK]
         scores = unit[block] @ unit.T
         scores[np.arange(len(block)), block] = -np.inf
-        top[start : start + len(block)] = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        top[start : start + len(block)] = top_rows(scores, k)
     slot = np.fromiter((position[r] for r in rows), dtype=np.int64, count=len(rows))
     hits = (top[slot] == others[:, None]).any(axis=1)
     return float(hits.mean())

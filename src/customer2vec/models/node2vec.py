@@ -47,10 +47,10 @@ from customer2vec.corpus.graph import (
 from customer2vec.corpus.walks import node2vec_walks
 from customer2vec.data.ids import IdMap
 from customer2vec.errors import ConfigError, DataValidationError
-from customer2vec.models.sgns import item_embeddings, train_sgns
 from customer2vec.models.base import EmbeddingModel
 from customer2vec.models.ranking import RankingModel
 from customer2vec.models.scoring import RECENT_BASKETS, check_customers, customer_counts
+from customer2vec.models.sgns import item_embeddings, train_sgns
 from customer2vec.vectors.embeddings import Embeddings
 
 GRAPHS = ("baskets", "copurchase", "edges")
