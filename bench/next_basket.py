@@ -82,7 +82,14 @@ def table(dataset, names) -> pd.DataFrame:
     train, targets = split_last_basket(baskets, min_baskets=3)
     print(f"  {baskets!r}; {targets.n_customers} customers evaluated", file=sys.stderr)
     models = {name: create_model(name) for name in names}
-    return evaluate_models(train, targets, models, ks=(10, 20))
+    served = evaluate_models(train, targets, models, ks=(10, 20))
+    # Discovery models hide bought items as `recommend` does ("as served"); their
+    # --include-seen rows show what they do when bought items may be ranked too.
+    discovery = {f"{n} --include-seen": create_model(n) for n in names if not models[n].repeats}
+    if not discovery:
+        return served
+    included = evaluate_models(train, targets, discovery, ks=(10, 20), exclude_seen=False)
+    return pd.concat([served, included], ignore_index=True)
 
 
 def latency(dataset, n_customers: int = 200) -> dict[str, float]:
