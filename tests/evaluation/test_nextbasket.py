@@ -19,7 +19,9 @@ from customer2vec.evaluation.nextbasket import (
     split_last_basket,
     split_time,
 )
-from customer2vec.models.baselines import TIFUKNN, Popularity, TopFrequency
+from customer2vec.models.popularity import Popularity
+from customer2vec.models.tifu_knn import TIFUKNN
+from customer2vec.models.top_frequency import TopFrequency
 
 START = np.datetime64("2024-01-01T00:00", "us")
 
