@@ -8,6 +8,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from customer2vec.cli import cli
 from customer2vec.cli._base import CliError, read_id_list, translate_errors
 from customer2vec.errors import ConfigError, DataValidationError
 
@@ -67,3 +68,51 @@ def test_id_list_that_is_not_utf8_names_the_file_and_the_fix(tmp_path: Path) -> 
     empty.write_text("\n \n")
     with pytest.raises(CliError, match="holds no ids"):
         read_id_list(empty)
+
+
+@pytest.mark.parametrize("name", sorted(cli.commands))
+def test_every_command_has_help_with_an_example(runner, name):
+    result = runner.invoke(cli, [name, "--help"])
+    assert result.exit_code == 0
+    assert "Example" in result.output
+    assert f"customer2vec {name}" in result.output
+
+
+def test_usage_errors_exit_2(runner):
+    assert runner.invoke(cli, ["ingest"]).exit_code == 2
+    assert runner.invoke(cli, ["no-such-command"]).exit_code == 2
+    assert runner.invoke(cli, ["ingest", "--preset", "nope", "--out", "x"]).exit_code == 2
+
+
+def test_module_entry_point_runs():
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "customer2vec", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.startswith("customer2vec, version ")
+
+
+def test_library_warnings_are_passed_on_once_and_data_warnings_become_lines(capsys):
+    # A regression: re-showing a caught warning inside `catch_warnings(record=True)`
+    # appended it to the list being walked, and the command never returned.
+    import warnings
+
+    from customer2vec.cli._base import translate_errors
+    from customer2vec.errors import DataWarning
+
+    @translate_errors
+    def command() -> str:
+        warnings.warn("from a library", UserWarning, stacklevel=1)
+        warnings.warn("3 rows dropped", DataWarning, stacklevel=1)
+        return "done"
+
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        assert command() == "done"
+    assert [str(w.message) for w in shown] == ["from a library"]
+    assert "warning: 3 rows dropped" in capsys.readouterr().err
