@@ -237,7 +237,10 @@ def demo(out: Path) -> None:
     top = report.profiles[report.profiles["rank"] == 1]
     click.echo(top.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
     if result.evaluation is not None:
-        click.echo("\n== next-basket evaluation (last basket of each household with >= 3 baskets)")
+        click.echo(
+            "\n== next-basket evaluation (last basket of each household with >= 3 baskets;\n"
+            "   ranked as `recommend` serves them: als hides what a household bought before)"
+        )
         emit_evaluation(result.evaluation, [10, 20])
     click.echo("\n== step seconds")
     emit_rows([(step, f"{seconds:.1f} s") for step, seconds in result.steps.items()])
