@@ -199,8 +199,8 @@ def test_seeded_single_thread_fit_is_deterministic(corpus):
     ("params", "message"),
     [
         ({"attribute_weight": 1.5}, "`attribute_weight` must be a number in"),
-        ({"new_items": 1}, "`new_items` must be a bool"),
-        ({"attributes": 3}, "`attributes` must be a list"),
+        ({"new_items": 1}, "`new_items` must be true or false; got 1"),
+        ({"attributes": 3}, "`attributes` must be a string or a list of strings"),
         ({"n_pairs_per_item": 0}, "`n_pairs_per_item` must be an int >= 1"),
     ],
 )

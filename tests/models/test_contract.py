@@ -9,6 +9,7 @@ from customer2vec.corpus import build_baskets
 from customer2vec.errors import ConfigError, NotFittedError, UnknownIdError
 from customer2vec.models import (
     EmbeddingModel,
+    Model,
     create_model,
     get_model_class,
     load_model,
@@ -18,57 +19,31 @@ from customer2vec.models.ranking import RankingModel
 from customer2vec.recommend.recommender import Recommender
 from customer2vec.workflow.training import build_corpus
 
-#: Small, fast settings per model for tiny data; everything else stays at defaults.
-FAST = {
-    "item2vec": {"n_factors": 16, "n_threads": 1},
-    "als": {"n_factors": 8, "n_iterations": 10, "n_threads": 1},
-    "copurchase": {"n_factors": 8},
-    "customer2vec": {"n_factors": 16, "sample": 0.0, "n_threads": 1},
-    "popularity": {},
-    "top-frequency": {},
-    "tifu-knn": {},
-    "item-knn": {},
-    "next-basket": {},
-    "attr2vec": {"n_factors": 16, "n_threads": 1},
-    "gru": {"n_factors": 16, "n_epochs": 30, "learning_rate": 0.05, "n_threads": 1},
-    "candidate-gen": {
-        "n_factors": 16,
-        "n_hidden": 32,
-        "n_epochs": 30,
-        "learning_rate": 0.02,
-        "n_threads": 1,
-    },
-    "autoencoder": {
-        "n_factors": 8,
-        "n_hidden": 0,
-        "n_epochs": 60,
-        "batch_size": 8,
-        "learning_rate": 0.01,
-        "n_threads": 1,
-    },
-    "guided": {
-        "n_factors": 8,
-        "n_epochs": 30,
-        "batch_size": 8,
-        "learning_rate": 0.05,
-        "n_threads": 1,
-    },
-    "node2vec": {"n_factors": 16, "walk_length": 20, "n_threads": 1},
-}
-
-
 #: Every registered model, imported: a registered model whose module or class is missing
 #: fails the collection of this file (never a skip).
 CLASSES = {name: get_model_class(name) for name in model_names()}
-EMBEDDING = [n for n, c in CLASSES.items() if issubclass(c, EmbeddingModel)]
-RANKING = [n for n, c in CLASSES.items() if issubclass(c, RankingModel)]
+EMBEDDING = [n for n, c in CLASSES.items() if c.has_item_vectors]
+RANKING = [n for n, c in CLASSES.items() if c.can_rank]
 
 
-def test_every_registered_model_has_fast_settings_and_builds():
-    assert set(FAST) == set(model_names()), "give each registered model its FAST settings"
-    for name in model_names():
-        model = create_model(name, **FAST[name])
-        assert model.name == name and isinstance(model, CLASSES[name])
+def quick(name: str) -> dict:
+    """The model's small, fast settings for tiny data (declared on its class)."""
+    return CLASSES[name].quick_params()
+
+
+def test_every_registered_model_declares_quick_params_and_builds():
+    for name, cls in CLASSES.items():
+        declared = [c for c in cls.__mro__ if "quick_params" in vars(c) and c is not Model]
+        assert declared, f"give {cls.__name__} its quick_params() (small settings for tests)"
+        model = create_model(name, **quick(name))
+        assert model.name == name and isinstance(model, cls)
+
+
+def test_capabilities_follow_the_base_classes():
+    for cls in CLASSES.values():
+        assert cls.has_item_vectors == issubclass(cls, EmbeddingModel), cls
+        assert cls.can_rank == issubclass(cls, RankingModel), cls
+        assert not cls.has_customer_vectors or cls.has_item_vectors, cls
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +59,7 @@ def tribes_dataset(tmp_path_factory):
 
 
 def fit(name, dataset, **params):
-    model = create_model(name, **{**FAST.get(name, {}), **params})
+    model = create_model(name, **{**quick(name), **params})
     if "random_state" in model.get_params():
         model.set_params(random_state=0)
     return model.fit(build_corpus(dataset, model.corpus_kind))
@@ -106,16 +81,16 @@ def ranking_name(request):
 
 
 def test_fit_returns_self(name, tribes_dataset):
-    model = create_model(name, **FAST.get(name, {}))
+    model = create_model(name, **quick(name))
     assert model.fit(build_corpus(tribes_dataset, model.corpus_kind)) is model
 
 
 def test_queries_before_fit_raise_not_fitted(name, tribes_dataset, tmp_path):
     model = create_model(name)
-    if isinstance(model, EmbeddingModel):
+    if model.has_item_vectors:
         with pytest.raises(NotFittedError):
             _ = model.item_vectors_
-    if isinstance(model, RankingModel):
+    if model.can_rank:
         with pytest.raises(NotFittedError):
             model.score(build_baskets(tribes_dataset), np.array([0]))
     with pytest.raises(NotFittedError):
@@ -138,12 +113,12 @@ def test_a_second_fit_starts_from_scratch(name, tribes_dataset, other_dataset, h
     corpus = build_corpus(tribes_dataset, refitted.corpus_kind)
     refitted.fit(corpus)
     fresh = fit(name, tribes_dataset)
-    if isinstance(fresh, EmbeddingModel):
+    if fresh.has_item_vectors:
         np.testing.assert_array_equal(refitted.item_vectors_.keys, fresh.item_vectors_.keys)
         np.testing.assert_allclose(
             refitted.item_vectors_.vectors, fresh.item_vectors_.vectors, rtol=1e-5, atol=1e-6
         )
-    if isinstance(fresh, RankingModel):
+    if fresh.can_rank:
         customers = np.arange(history.n_customers)
         np.testing.assert_allclose(
             refitted.score(history, customers),
@@ -151,6 +126,27 @@ def test_a_second_fit_starts_from_scratch(name, tribes_dataset, other_dataset, h
             rtol=1e-5,
             atol=1e-6,
         )
+
+
+def test_declared_vectors_match_the_fitted_and_the_loaded_model(name, tribes_dataset, tmp_path):
+    model = fit(name, tribes_dataset)
+    model.save(tmp_path / "m")
+    for which in (model, load_model(tmp_path / "m")):
+        assert (getattr(which, "item_vectors_", None) is not None) == which.has_item_vectors
+        assert (getattr(which, "customer_vectors_", None) is not None) == (
+            which.has_customer_vectors
+        )
+
+
+def test_fit_checks_the_parameters_before_any_work(name):
+    model = create_model(name)
+    params = list(model.get_params())
+    if not params:
+        assert getattr(type(model).fit, "__wrapped__", None) is not None  # checked all the same
+        return
+    model.set_params(**{params[0]: object()})
+    with pytest.raises(ConfigError, match=f"`{params[0]}` must be"):
+        model.fit(None)  # no corpus: the check comes first
 
 
 def test_params_round_trip_and_unknown_params_are_refused(name):

@@ -182,8 +182,8 @@ def gather(
 
     saved = model if isinstance(model, SavedModel) else SavedModel.open(model)
     fitted, model_dir = saved.model, saved.model_dir
-    items_vectors: Embeddings | None = getattr(fitted, "item_vectors_", None)
-    if items_vectors is None and getattr(fitted, "customer_vectors_", None) is None:
+    items_vectors: Embeddings | None = fitted.item_vectors_ if fitted.has_item_vectors else None
+    if not (fitted.has_item_vectors or fitted.has_customer_vectors):
         raise DataValidationError(
             f"model {fitted.name!r} in {model_dir} has no item or customer vectors to report "
             "on; report on an embedding model (item2vec, als, customer2vec, ...)."
@@ -234,10 +234,12 @@ def gather(
 
 def _summary(model: Model, model_dir: str | Path, dataset: Dataset | None) -> list[tuple[str, str]]:
     rows = [("model", model.name), ("directory", str(Path(model_dir).resolve()))]
-    for kind in ("item", "customer"):
-        vectors = getattr(model, f"{kind}_vectors_", None)
-        if vectors is not None:
-            rows.append((f"{kind} vectors", f"{len(vectors):,} x {vectors.dim}"))
+    if model.has_item_vectors:
+        vectors = model.item_vectors_
+        rows.append(("item vectors", f"{len(vectors):,} x {vectors.dim}"))
+    if model.has_customer_vectors:
+        vectors = model.customer_vectors_
+        rows.append(("customer vectors", f"{len(vectors):,} x {vectors.dim}"))
     if dataset is not None:
         info = dataset.info
         rows.append(("dataset", str(dataset.path)))

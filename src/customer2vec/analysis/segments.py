@@ -149,7 +149,7 @@ def segment_model(
     require_choice(what, "what", ("customers", "items"))
     saved = model if isinstance(model, SavedModel) else SavedModel.open(model)
     fitted = saved.model
-    if getattr(fitted, "item_vectors_", None) is None:
+    if not fitted.has_item_vectors:
         raise ConfigError(
             f"model {fitted.name!r} has no vectors to segment; segment a model that learns "
             "them (customer2vec, item2vec, als, ...)."
@@ -170,9 +170,8 @@ def segment_model(
 
 
 def _customer_vectors(model, baskets) -> tuple[Embeddings, str]:
-    vectors = getattr(model, "customer_vectors_", None)
-    if vectors is not None:
-        return vectors, f"{model.name} customer vectors"
+    if model.has_customer_vectors:
+        return model.customer_vectors_, f"{model.name} customer vectors"
     from customer2vec.vectors.rollup import rollup
 
     return rollup(

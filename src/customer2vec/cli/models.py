@@ -91,10 +91,10 @@ def train(
         "params": model.get_params(),
         **model.meta_["timings"],
     }
-    for kind in ("item", "customer"):
-        vectors = getattr(model, f"{kind}_vectors_", None)
-        if vectors is not None:
-            summary[f"{kind}_vectors"] = [len(vectors), vectors.dim]
+    if model.has_item_vectors:
+        summary["item_vectors"] = [len(model.item_vectors_), model.item_vectors_.dim]
+    if model.has_customer_vectors:
+        summary["customer_vectors"] = [len(model.customer_vectors_), model.customer_vectors_.dim]
     if as_json:
         click.echo(json.dumps(summary, indent=2, default=str))
         return
@@ -105,7 +105,7 @@ def train(
             if k != "params"
         ]
     )
-    hint = "similar {} ITEM" if hasattr(model, "item_vectors_") else "recommend {} CUSTOMER"
+    hint = "similar {} ITEM" if model.has_item_vectors else "recommend {} CUSTOMER"
     click.echo(f"\nNext: customer2vec {hint.format(out)}", err=True)
 
 
@@ -125,13 +125,12 @@ def similar(model_dir: Path, item: str, n: int, as_json: bool) -> None:
 
     opened = open_model(model_dir)
     model = opened.model
-    vectors = getattr(model, "item_vectors_", None)
-    if vectors is None:
+    if not model.has_item_vectors:
         raise CliUsageError(
             f"model {model.name!r} has no item vectors; use a model that learns them "
             "(item2vec, als, customer2vec, ...)."
         )
-    query, table = similar_items(vectors, opened.catalog, item, n=n)
+    query, table = similar_items(model.item_vectors_, opened.catalog, item, n=n)
     if as_json:
         click.echo(
             json.dumps(
@@ -178,12 +177,13 @@ def export(model_dir: Path, out: Path, what: str, fmt: str) -> None:
     from customer2vec.workflow.opened import open_model
 
     model = open_model(model_dir).model
-    vectors = getattr(model, f"{what[:-1]}_vectors_", None)
-    if vectors is None:
+    has = model.has_item_vectors if what == "items" else model.has_customer_vectors
+    if not has:
         raise CliUsageError(
             f"model {model.name!r} has no {what[:-1]} vectors; "
             f"train one that does (e.g. als, customer2vec)."
         )
+    vectors = model.item_vectors_ if what == "items" else model.customer_vectors_
     path = export_embeddings(vectors, out, fmt=fmt)
     click.echo(f"wrote {len(vectors):,} {what} x {vectors.dim} dims to {path}")
 

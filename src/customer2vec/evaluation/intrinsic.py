@@ -265,9 +265,9 @@ def evaluate_model_items(
 
     require_int(min_count, "min_count", minimum=1)
     saved = SavedModel.open(model_dir, dataset=dataset)
-    vectors = getattr(saved.model, "item_vectors_", None)
-    if vectors is None:
+    if not saved.model.has_item_vectors:
         raise DataValidationError(f"model {saved.model.name!r} has no item vectors to judge.")
+    vectors = saved.model.item_vectors_
     data = saved.dataset
     if saved.catalog.table.empty:
         raise DataValidationError(

@@ -16,7 +16,6 @@ from customer2vec.corpus.baskets import build_baskets
 from customer2vec.data.dataset import Dataset
 from customer2vec.errors import ConfigError, DataValidationError
 from customer2vec.models import create_model, get_model_class, model_names
-from customer2vec.models.ranking import RankingModel
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +26,7 @@ DEFAULT_MODELS = ("popularity", "top-frequency", "tifu-knn", "item-knn", "als", 
 
 def ranking_model_names() -> list[str]:
     """Registered models that can rank items (usable by ``evaluate`` and ``recommend``)."""
-    return [name for name in model_names() if issubclass(get_model_class(name), RankingModel)]
+    return [name for name in model_names() if get_model_class(name).can_rank]
 
 
 def evaluate_dataset(
@@ -92,7 +91,7 @@ def evaluate_dataset(
     instances = {}
     for name in names:
         model = create_model(name)
-        if not isinstance(model, RankingModel):
+        if not model.can_rank:
             raise ConfigError(
                 f"model {name!r} cannot rank items; choose among "
                 f"{', '.join(ranking_model_names())}."

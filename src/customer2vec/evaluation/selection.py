@@ -96,7 +96,7 @@ def tune(
     """Random search over the model's ``search_space``; return (best params, trials table)."""
     require_int(n_trials, "n_trials", minimum=1)
     require_float(sample, "sample", minimum=0.0, maximum=1.0)
-    space: dict[str, list[Any]] = getattr(get_model_class(name), "search_space", {})
+    space = get_model_class(name).search_space
     if not space:
         raise ConfigError(f"model {name!r} has no search space; train it without --tune.")
     base = dict(base_params or {})

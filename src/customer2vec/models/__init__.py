@@ -8,6 +8,7 @@ from pathlib import Path
 from customer2vec.data.ids import RETRAIN
 from customer2vec.errors import ConfigError, Customer2VecError, DataValidationError
 from customer2vec.models.base import (
+    _CLASSES,
     EmbeddingModel,
     Model,
     model_dataset_path,
@@ -16,24 +17,25 @@ from customer2vec.models.base import (
 )
 from customer2vec.models.params import validate_params
 
-#: ``customer2vec train --model NAME`` -> (module, class). Modules import lazily, so an
-#: optional dependency is needed only by the model that uses it.
-REGISTRY: dict[str, tuple[str, str]] = {
-    "item2vec": ("customer2vec.models.item2vec", "Item2Vec"),
-    "als": ("customer2vec.models.als", "ALS"),
-    "customer2vec": ("customer2vec.models.customer2vec", "Customer2Vec"),
-    "copurchase": ("customer2vec.models.copurchase", "CoPurchase"),
-    "next-basket": ("customer2vec.models.next_basket", "NextBasket"),
-    "popularity": ("customer2vec.models.popularity", "Popularity"),
-    "top-frequency": ("customer2vec.models.top_frequency", "TopFrequency"),
-    "tifu-knn": ("customer2vec.models.tifu_knn", "TIFUKNN"),
-    "item-knn": ("customer2vec.models.item_knn", "ItemKNN"),
-    "attr2vec": ("customer2vec.models.attr2vec", "Attr2Vec"),
-    "gru": ("customer2vec.models.gru", "GRU"),
-    "candidate-gen": ("customer2vec.models.candidate_gen", "CandidateGen"),
-    "autoencoder": ("customer2vec.models.autoencoder", "Autoencoder"),
-    "guided": ("customer2vec.models.guided", "Guided"),
-    "node2vec": ("customer2vec.models.node2vec", "Node2Vec"),
+#: ``customer2vec train --model NAME`` -> the module (under ``customer2vec.models``) whose
+#: class sets ``name = NAME``: the one line a new model adds here. Modules import lazily,
+#: so an optional dependency (torch) is needed only by the model that uses it.
+REGISTRY: dict[str, str] = {
+    "item2vec": "item2vec",
+    "als": "als",
+    "customer2vec": "customer2vec",
+    "copurchase": "copurchase",
+    "next-basket": "next_basket",
+    "popularity": "popularity",
+    "top-frequency": "top_frequency",
+    "tifu-knn": "tifu_knn",
+    "item-knn": "item_knn",
+    "attr2vec": "attr2vec",
+    "gru": "gru",
+    "candidate-gen": "candidate_gen",
+    "autoencoder": "autoencoder",
+    "guided": "guided",
+    "node2vec": "node2vec",
 }
 
 
@@ -57,11 +59,26 @@ def model_names() -> list[str]:
 
 
 def get_model_class(name: str) -> type[Model]:
-    """The model class registered under ``name``."""
+    """The model class registered under ``name`` (its module is imported now).
+
+    Raises
+    ------
+    ConfigError
+        If no model has that name.
+    ImportError
+        If the module ``REGISTRY`` names defines no class with that ``name`` (a broken
+        registry line), or an optional dependency it imports is missing.
+    """
     if name not in REGISTRY:
         raise ConfigError(f"unknown model {name!r}; choose one of {', '.join(model_names())}.")
-    module, cls = REGISTRY[name]
-    return getattr(importlib.import_module(module), cls)
+    module = importlib.import_module(f"{__name__}.{REGISTRY[name]}")
+    cls = _CLASSES.get((module.__name__, name))
+    if cls is None:
+        raise ImportError(
+            f"{module.__name__} defines no model named {name!r}: a class there must set "
+            f"name = {name!r}, or REGISTRY[{name!r}] must name the module that does."
+        )
+    return cls
 
 
 def create_model(name: str, **params: object) -> Model:

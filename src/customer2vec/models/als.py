@@ -7,12 +7,13 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from customer2vec.config import require_choice, require_float, require_int
+from customer2vec.config import require_float, require_int
 from customer2vec.corpus.baskets import BasketCorpus
 from customer2vec.corpus.matrix import WEIGHTINGS, customer_item_matrix
 from customer2vec.data.ids import load_array
 from customer2vec.errors import MissingDependencyError
 from customer2vec.models.base import EmbeddingModel
+from customer2vec.models.params import Options
 from customer2vec.models.ranking import RankingModel
 from customer2vec.models.scoring import (
     check_customers,
@@ -58,12 +59,14 @@ class ALS(EmbeddingModel, RankingModel):
 
     name = "als"
     repeats = False
+    has_customer_vectors = True
     search_space: ClassVar[dict[str, list]] = {
         "n_factors": [32, 64, 128],
         "regularization": [0.01, 0.05, 0.1, 0.5],
         "n_iterations": [10, 15, 30],
         "weighting": ["bm25", "tfidf", "count"],
     }
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {"weighting": [Options(*WEIGHTINGS)]}
 
     def __init__(
         self,
@@ -84,12 +87,15 @@ class ALS(EmbeddingModel, RankingModel):
         self.n_threads = n_threads
         self.random_state = random_state
 
+    @classmethod
+    def quick_params(cls) -> dict[str, Any]:
+        return {"n_factors": 8, "n_iterations": 10, "n_threads": 1}
+
     def fit(self, corpus: BasketCorpus) -> Self:
         require_int(self.n_factors, "n_factors", minimum=1)
         require_float(self.regularization, "regularization", minimum=0.0)
         require_float(self.alpha, "alpha", minimum=0.0)
         require_int(self.n_iterations, "n_iterations", minimum=1)
-        require_choice(self.weighting, "weighting", WEIGHTINGS)
         require_int(self.n_threads, "n_threads", minimum=0)
         try:
             from implicit.cpu.als import AlternatingLeastSquares

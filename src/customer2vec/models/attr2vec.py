@@ -150,12 +150,14 @@ class Attr2Vec(EmbeddingModel, RankingModel):
         self.n_threads = n_threads
         self.random_state = random_state
 
+    @classmethod
+    def quick_params(cls) -> dict[str, Any]:
+        return {"n_factors": 16, "n_threads": 1}
+
     # -- training ------------------------------------------------------------------------
     def _check_params(self) -> None:
         parse_attributes(self.attributes)
         require_float(self.attribute_weight, "attribute_weight", minimum=0.0, maximum=1.0)
-        if not isinstance(self.new_items, bool):
-            raise ConfigError(f"`new_items` must be a bool; got {self.new_items!r}.")
         require_int(self.n_factors, "n_factors", minimum=1)
         require_int(self.n_epochs, "n_epochs", minimum=1)
         require_int(self.negative, "negative", minimum=1)

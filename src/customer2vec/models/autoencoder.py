@@ -29,7 +29,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 from scipy.sparse import csr_matrix, diags
 
-from customer2vec.config import require_choice, require_float, require_int
+from customer2vec.config import require_float, require_int
 from customer2vec.corpus.baskets import BasketCorpus, BasketsWithTables
 from customer2vec.corpus.matrix import customer_item_matrix
 from customer2vec.data.ids import IdMap, load_array
@@ -52,6 +52,7 @@ from customer2vec.models.neural import (
     unpack,
     weighted_bags,
 )
+from customer2vec.models.params import Options
 from customer2vec.models.ranking import RankingModel
 from customer2vec.models.scoring import check_customers, customer_counts
 from customer2vec.vectors.embeddings import Embeddings
@@ -116,12 +117,17 @@ class Autoencoder(EmbeddingModel, RankingModel):
     name = "autoencoder"
     corpus_kind = "baskets+tables"
     repeats = True
+    has_customer_vectors = True
     search_space: ClassVar[dict[str, list[Any]]] = {
         "n_factors": [32, 64, 128],
         "n_hidden": [0, 256, 600],
         "dropout": [0.2, 0.5],
         "weighting": list(WEIGHTINGS),
         "n_epochs": [20, 50, 100],
+    }
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "input": [Options(*INPUTS)],
+        "weighting": [Options(*WEIGHTINGS)],
     }
 
     def __init__(
@@ -161,12 +167,19 @@ class Autoencoder(EmbeddingModel, RankingModel):
         self.n_threads = n_threads
         self.random_state = random_state
 
+    @classmethod
+    def quick_params(cls) -> dict[str, Any]:
+        return {
+            "n_factors": 8,
+            "n_hidden": 0,
+            "n_epochs": 60,
+            "batch_size": 8,
+            "learning_rate": 0.01,
+            "n_threads": 1,
+        }
+
     def _validate(self) -> None:
-        require_choice(self.input, "input", INPUTS)
-        if self.attribute is not None and not isinstance(self.attribute, str):
-            raise ConfigError(f"`attribute` must be an items-table column; got {self.attribute!r}.")
         require_int(self.max_items, "max_items", minimum=0)
-        require_choice(self.weighting, "weighting", WEIGHTINGS)
         require_int(self.n_factors, "n_factors", minimum=1)
         require_int(self.n_hidden, "n_hidden", minimum=0)
         require_float(self.dropout, "dropout", minimum=0.0, maximum=0.95)

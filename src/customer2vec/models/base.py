@@ -1,19 +1,30 @@
 """The model contract shared by every model (scikit-learn style, pickle-free persistence).
 
+Everything about a model is declared once, on its class:
+
+- ``name`` registers the class (``Model.__init_subclass__``); ``models.REGISTRY`` maps the
+  name to its module, which is imported only when the model is asked for.
 - ``__init__`` stores keyword-only hyperparameters unchanged; ``get_params`` reads them
-  back from the signature, so each parameter is written once.
-- ``fit(corpus) -> self`` validates and trains from scratch; fitted state ends in ``_``.
+  back from the signature, so each parameter is written once. Their annotations and the
+  class's ``_parameter_constraints`` are checked (``models.params``) at the start of every
+  ``fit``: the base wraps each subclass's ``fit``.
+- ``fit(corpus) -> self`` trains from scratch; fitted state ends in ``_``.
+- Capabilities: ``has_item_vectors``, ``has_customer_vectors``, ``can_rank`` (and, for
+  ranking models, ``repeats``) say what a fitted model offers, so callers ask instead of
+  probing attributes.
+- ``quick_params()`` gives small, fast settings for tiny data (the contract tests).
 - ``save(dir)`` writes ``model.json`` plus ``.npy`` arrays and id lists, atomically;
   ``load(dir)`` reads them without pickle, so loading never runs code.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path, PurePath
 from typing import Any, ClassVar, Self
 
@@ -23,29 +34,78 @@ from customer2vec.data.dataset import INFO_FILE, Dataset
 from customer2vec.data.ids import RETRAIN
 from customer2vec.data.outputs import MODEL_OUTPUT, atomic_directory
 from customer2vec.errors import ConfigError, DataValidationError, NotFittedError
+from customer2vec.models.params import check_constraints, validate_params
 from customer2vec.vectors.embeddings import Embeddings
 
 MODEL_FILE = MODEL_OUTPUT.marker
 FORMAT_NAME = MODEL_OUTPUT.format
 FORMAT_VERSION = 1
 
+#: Every class that sets ``name``, by (module, name), filled by ``Model.__init_subclass__``:
+#: ``models.get_model_class`` imports the module ``models.REGISTRY`` names, then looks the
+#: class up here (so a class elsewhere that reuses a name, in a test say, shadows nothing).
+_CLASSES: dict[tuple[str, str], type[Model]] = {}
+
 
 class Model(ABC):
-    """Base class: parameters, fitted checks, save/load."""
+    """Base class: registration, capabilities, parameters, fitted checks, save/load."""
 
-    #: Registry name (``customer2vec train --model NAME``).
+    #: Registry name (``customer2vec train --model NAME``); setting it registers the class.
     name: ClassVar[str] = ""
-    #: What ``fit`` consumes: ``"baskets"`` (a BasketCorpus) or ``"copurchase"`` (lists).
+    #: What ``fit`` consumes: ``"baskets"`` (a BasketCorpus), ``"baskets+tables"`` or
+    #: ``"copurchase"`` (lists).
     corpus_kind: ClassVar[str] = "baskets"
+    #: Whether a fitted model has ``item_vectors_`` (``similar``, ``export``, item maps).
+    has_item_vectors: ClassVar[bool] = False
+    #: Whether a fitted model has ``customer_vectors_`` (``export --what customers``,
+    #: segments without a roll-up of item vectors).
+    has_customer_vectors: ClassVar[bool] = False
+    #: Whether the model ranks items for customers (``score``; ``recommend``, ``evaluate``).
+    can_rank: ClassVar[bool] = False
+    #: Values ``train --tune`` draws from, per parameter (empty: the model is not tuned).
+    search_space: ClassVar[dict[str, list[Any]]] = {}
+    #: What the ``__init__`` annotations cannot say, per parameter: a list of allowed types,
+    #: ``None``, ``params.Interval`` s and ``params.Options`` (a value must satisfy one).
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        fit = cls.__dict__.get("fit")
+        if fit is not None and not getattr(fit, "__isabstractmethod__", False):
+            cls.fit = _validating(fit)  # type: ignore[method-assign]
+        if "_parameter_constraints" in cls.__dict__:
+            check_constraints(cls._parameter_constraints, set(cls._param_names()), cls.__name__)
+        name = cls.__dict__.get("name")
+        if name:
+            known = _CLASSES.get((cls.__module__, name))
+            if known is not None and known.__qualname__ != cls.__qualname__:
+                raise TypeError(
+                    f"{cls.__module__} defines two models named {name!r} "
+                    f"({known.__qualname__} and {cls.__qualname__}); rename one."
+                )
+            _CLASSES[cls.__module__, name] = cls
+
+    @classmethod
+    def quick_params(cls) -> dict[str, Any]:
+        """Small, fast settings for tiny data; parameters left out keep their defaults.
+
+        The contract suite (``tests/models/test_contract.py``) fits every registered model
+        with them, like sktime's ``get_test_params``; each model overrides this (with ``{}``
+        when its defaults are already fast).
+        """
+        return {}
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        return [
+            p.name
+            for p in inspect.signature(cls.__init__).parameters.values()
+            if p.kind is inspect.Parameter.KEYWORD_ONLY
+        ]
 
     def get_params(self) -> dict[str, Any]:
         """Hyperparameters, read from the ``__init__`` signature."""
-        names = [
-            p.name
-            for p in inspect.signature(type(self).__init__).parameters.values()
-            if p.kind is inspect.Parameter.KEYWORD_ONLY
-        ]
-        return {name: getattr(self, name) for name in names}
+        return {name: getattr(self, name) for name in self._param_names()}
 
     def set_params(self, **params: Any) -> Self:
         """Set hyperparameters; unknown names raise ``ConfigError``."""
@@ -82,7 +142,11 @@ class Model(ABC):
 
     @abstractmethod
     def fit(self, corpus: Any) -> Self:
-        """Train from scratch on ``corpus`` and return ``self``."""
+        """Train from scratch on ``corpus`` and return ``self``.
+
+        Hyperparameters are checked first (:func:`~customer2vec.models.params.validate_params`
+        runs before the subclass's ``fit``): a bad one raises ``ConfigError`` before any work.
+        """
 
     @abstractmethod
     def _fitted_attributes(self) -> tuple[str, ...]:
@@ -145,6 +209,17 @@ class Model(ABC):
     @abstractmethod
     def _load_state(self, directory: Path, state: dict[str, Any], *, mmap: bool) -> None:
         """Restore fitted state written by :meth:`_save_state`."""
+
+
+def _validating(fit: Callable[..., Any]) -> Callable[..., Any]:
+    """``fit`` that first checks the model's hyperparameters (``params.validate_params``)."""
+
+    @functools.wraps(fit)
+    def checked_fit(self: Model, *args: Any, **kwargs: Any) -> Any:
+        validate_params(self)
+        return fit(self, *args, **kwargs)
+
+    return checked_fit
 
 
 def read_model_file(path: str | Path) -> dict[str, Any]:
@@ -259,7 +334,12 @@ def resolve_model_dataset(model_dir: str | Path, meta: Mapping[str, Any]) -> Dat
 
 
 class EmbeddingModel(Model):
-    """A model whose fitted state is item vectors and, optionally, customer vectors."""
+    """A model whose fitted state is item vectors and, optionally, customer vectors.
+
+    A model that also learns customer vectors sets ``has_customer_vectors = True``.
+    """
+
+    has_item_vectors = True
 
     item_vectors_: Embeddings
     customer_vectors_: Embeddings | None = None

@@ -128,6 +128,7 @@ class CandidateGen(EmbeddingModel, RankingModel):
     name = "candidate-gen"
     corpus_kind = "baskets+tables"
     repeats = True
+    has_customer_vectors = True
 
     def __init__(
         self,
@@ -168,20 +169,22 @@ class CandidateGen(EmbeddingModel, RankingModel):
         self.n_threads = n_threads
         self.random_state = random_state
 
+    @classmethod
+    def quick_params(cls) -> dict[str, Any]:
+        return {
+            "n_factors": 16,
+            "n_hidden": 32,
+            "n_epochs": 30,
+            "learning_rate": 0.02,
+            "n_threads": 1,
+        }
+
     def _check_params(self) -> None:
         require_int(self.n_factors, "n_factors", minimum=1)
         require_int(self.n_hidden, "n_hidden", minimum=1)
         require_int(self.n_layers, "n_layers", minimum=0)
         require_int(self.max_baskets, "max_baskets", minimum=1)
         require_float(self.recency_half_life, "recency_half_life", minimum=0.0)
-        if self.features is not None and (
-            isinstance(self.features, str)
-            or not isinstance(self.features, Sequence)
-            or not all(isinstance(c, str) for c in self.features)
-        ):
-            raise ConfigError(
-                f"`features` must be a list of column names or None; got {self.features!r}."
-            )
         require_int(self.max_categories, "max_categories", minimum=1)
         require_int(self.n_positions, "n_positions", minimum=1)
         check_softmax_training(self)

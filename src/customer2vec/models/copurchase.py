@@ -39,7 +39,7 @@ fill nearly half of all list slots and would have to sit near almost every item.
 from __future__ import annotations
 
 import math
-from typing import Self
+from typing import Any, ClassVar, Self
 
 import numpy as np
 from numba import njit
@@ -48,6 +48,7 @@ from customer2vec.config import require_choice, require_float, require_int
 from customer2vec.corpus.copurchase import CopurchaseLists
 from customer2vec.errors import DataValidationError
 from customer2vec.models.base import EmbeddingModel
+from customer2vec.models.params import Options
 from customer2vec.vectors.embeddings import Embeddings
 
 RANK_WEIGHTS = ("linear", "harmonic", "uniform")
@@ -84,6 +85,9 @@ class CoPurchase(EmbeddingModel):
 
     name = "copurchase"
     corpus_kind = "copurchase"
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "rank_weight": [Options(*RANK_WEIGHTS)]
+    }
 
     def __init__(
         self,
@@ -108,6 +112,10 @@ class CoPurchase(EmbeddingModel):
         self.rank_weight = rank_weight
         self.random_state = random_state
 
+    @classmethod
+    def quick_params(cls) -> dict[str, Any]:
+        return {"n_factors": 8}
+
     def fit(self, lists: CopurchaseLists) -> Self:
         require_int(self.n_factors, "n_factors", minimum=1)
         require_int(self.n_epochs, "n_epochs", minimum=1)
@@ -116,7 +124,6 @@ class CoPurchase(EmbeddingModel):
         require_float(self.scale, "scale", minimum=0.0)
         require_float(self.margin, "margin", minimum=-1.0, maximum=1.0)
         require_float(self.learning_rate, "learning_rate", minimum=0.0)
-        require_choice(self.rank_weight, "rank_weight", RANK_WEIGHTS)
         if self.random_state is not None:
             require_int(self.random_state, "random_state", minimum=0)
         if not isinstance(lists, CopurchaseLists):

@@ -35,6 +35,10 @@ class CountingBaseline(RankingModel):
     def _fitted_attributes(self) -> tuple[str, ...]:
         return ("item_ids_", *self._arrays)
 
+    @classmethod
+    def quick_params(cls) -> dict[str, Any]:
+        return {}  # counting is fast at any setting
+
     def _start(self, history: BasketCorpus, customers: np.ndarray) -> np.ndarray:
         self.check_fitted()
         self.check_vocabulary(history, len(self.item_ids_))

@@ -55,12 +55,13 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from customer2vec.config import require_choice, require_float, require_int
+from customer2vec.config import require_float, require_int
 from customer2vec.corpus.baskets import BasketCorpus
 from customer2vec.corpus.documents import build_documents
 from customer2vec.data.ids import load_array
 from customer2vec.errors import ConfigError, DataValidationError, UnknownIdError
 from customer2vec.models.base import EmbeddingModel
+from customer2vec.models.params import Options
 from customer2vec.models.ranking import RankingModel
 from customer2vec.models.scoring import check_customers, customer_documents, customer_vectors
 from customer2vec.models.sgns import FrozenDoc2Vec, freeze_doc2vec, infer_doc2vec, train_doc2vec
@@ -132,6 +133,7 @@ class Customer2Vec(EmbeddingModel, RankingModel):
     name = "customer2vec"
     corpus_kind = "baskets"
     repeats = False
+    has_customer_vectors = True
     search_space: ClassVar[dict[str, list[Any]]] = {
         "n_factors": [32, 64, 128],
         "n_epochs": [10, 20],
@@ -140,6 +142,7 @@ class Customer2Vec(EmbeddingModel, RankingModel):
         "sample": [0.0, 1e-4, 1e-3],
         "learning_rate": [0.025, 0.05, 0.1],
     }
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {"mode": [Options(*MODES)]}
 
     def __init__(
         self,
@@ -168,9 +171,12 @@ class Customer2Vec(EmbeddingModel, RankingModel):
         self.n_threads = n_threads
         self.random_state = random_state
 
+    @classmethod
+    def quick_params(cls) -> dict[str, Any]:
+        return {"n_factors": 16, "sample": 0.0, "n_threads": 1}
+
     # -- training ------------------------------------------------------------------------
     def _check_params(self) -> None:
-        require_choice(self.mode, "mode", MODES)
         require_int(self.n_factors, "n_factors", minimum=1)
         require_int(self.n_epochs, "n_epochs", minimum=1)
         require_int(self.window, "window", minimum=1)

@@ -104,6 +104,7 @@ class GRU(EmbeddingModel, RankingModel):
 
     name = "gru"
     repeats = True
+    has_customer_vectors = True
 
     def __init__(
         self,
@@ -131,6 +132,10 @@ class GRU(EmbeddingModel, RankingModel):
         self.repeat_decay = repeat_decay
         self.n_threads = n_threads
         self.random_state = random_state
+
+    @classmethod
+    def quick_params(cls) -> dict[str, Any]:
+        return {"n_factors": 16, "n_epochs": 30, "learning_rate": 0.05, "n_threads": 1}
 
     def _check_params(self) -> None:
         require_int(self.n_factors, "n_factors", minimum=1)

@@ -38,7 +38,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from customer2vec.config import require_choice, require_float, require_int
+from customer2vec.config import require_float, require_int
 from customer2vec.corpus.baskets import BasketCorpus, BasketsWithTables
 from customer2vec.corpus.matrix import customer_item_matrix
 from customer2vec.data.ids import load_array
@@ -60,6 +60,7 @@ from customer2vec.models.neural import (
     unpack,
     weighted_bags,
 )
+from customer2vec.models.params import Options
 from customer2vec.models.ranking import RankingModel
 from customer2vec.models.scoring import check_customers, customer_baskets, customer_counts
 from customer2vec.models.sgns import item_embeddings, train_sgns
@@ -112,12 +113,14 @@ class Guided(EmbeddingModel, RankingModel):
     name = "guided"
     corpus_kind = "baskets+tables"
     repeats = True
+    has_customer_vectors = True
     search_space: ClassVar[dict[str, list[Any]]] = {
         "n_factors": [32, 64, 128],
         "n_negatives": [256, 512, 1024],
         "n_epochs": [3, 5, 10],
         "learning_rate": [0.001, 0.003, 0.01],
     }
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {"weighting": [Options(*WEIGHTINGS)]}
 
     def __init__(
         self,
@@ -152,9 +155,18 @@ class Guided(EmbeddingModel, RankingModel):
         self.n_threads = n_threads
         self.random_state = random_state
 
+    @classmethod
+    def quick_params(cls) -> dict[str, Any]:
+        return {
+            "n_factors": 8,
+            "n_epochs": 30,
+            "batch_size": 8,
+            "learning_rate": 0.05,
+            "n_threads": 1,
+        }
+
     def _validate(self) -> None:
         require_int(self.n_factors, "n_factors", minimum=1)
-        require_choice(self.weighting, "weighting", WEIGHTINGS)
         require_int(self.n_negatives, "n_negatives", minimum=1)
         require_float(self.ns_exponent, "ns_exponent", minimum=-2.0, maximum=2.0)
         require_int(self.n_samples, "n_samples", minimum=1)

@@ -7,10 +7,11 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from customer2vec.config import require_choice, require_float, require_int
+from customer2vec.config import require_float, require_int
 from customer2vec.corpus.baskets import BasketCorpus
 from customer2vec.errors import ConfigError, MissingDependencyError
 from customer2vec.models.base import EmbeddingModel
+from customer2vec.models.params import Options
 from customer2vec.models.ranking import RankingModel
 from customer2vec.models.scoring import (
     RECENT_BASKETS,
@@ -76,6 +77,10 @@ class Item2Vec(EmbeddingModel, RankingModel):
         "learning_rate": [0.05, 0.1, 0.2],
         "n_pairs_per_item": [3, 5, 10],
     }
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "context": [Options("basket", "window")],
+        "backend": [Options("numba", "gensim")],
+    }
 
     def __init__(
         self,
@@ -108,6 +113,10 @@ class Item2Vec(EmbeddingModel, RankingModel):
         self.n_threads = n_threads
         self.random_state = random_state
 
+    @classmethod
+    def quick_params(cls) -> dict[str, Any]:
+        return {"n_factors": 16, "n_threads": 1}
+
     def fit(self, corpus: BasketCorpus) -> Self:
         require_int(self.n_factors, "n_factors", minimum=1)
         require_int(self.n_epochs, "n_epochs", minimum=1)
@@ -118,10 +127,8 @@ class Item2Vec(EmbeddingModel, RankingModel):
         require_float(
             self.min_learning_rate, "min_learning_rate", minimum=0.0, maximum=self.learning_rate
         )
-        require_choice(self.context, "context", ("basket", "window"))
         require_int(self.window, "window", minimum=1)
         require_int(self.n_pairs_per_item, "n_pairs_per_item", minimum=1)
-        require_choice(self.backend, "backend", ("numba", "gensim"))
         require_int(self.n_threads, "n_threads", minimum=0)
         if corpus.n_lines == 0:
             raise ConfigError("the corpus has no baskets to train on.")

@@ -159,6 +159,10 @@ class NextBasket(RankingModel):
         self.max_train_customers = max_train_customers
         self.random_state = random_state
 
+    @classmethod
+    def quick_params(cls) -> dict[str, Any]:
+        return {}
+
     # -- fit -------------------------------------------------------------------------------
     def fit(self, corpus: BasketCorpus) -> Self:
         require_int(self.n_neighbors, "n_neighbors", minimum=1)

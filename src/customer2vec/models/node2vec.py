@@ -27,11 +27,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from customer2vec.config import require_choice, require_float, require_int
+from customer2vec.config import require_float, require_int
 from customer2vec.corpus.baskets import BasketCorpus, BasketsWithTables
 from customer2vec.corpus.copurchase import CopurchaseLists, derive_copurchase
 from customer2vec.corpus.graph import (
@@ -48,6 +48,7 @@ from customer2vec.corpus.walks import node2vec_walks
 from customer2vec.data.ids import IdMap
 from customer2vec.errors import ConfigError, DataValidationError
 from customer2vec.models.base import EmbeddingModel
+from customer2vec.models.params import Options
 from customer2vec.models.ranking import RankingModel
 from customer2vec.models.scoring import RECENT_BASKETS, check_customers, customer_counts
 from customer2vec.models.sgns import item_embeddings, train_sgns
@@ -105,12 +106,17 @@ class Node2Vec(EmbeddingModel, RankingModel):
     repeats = False
     # Only items with an edge have vectors: `score` maps any history onto them.
     maps_history_items = True
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "graph": [Options(*GRAPHS)],
+        "edges": [str, Path],
+        "weight": [Options(*BASKET_WEIGHTS)],
+    }
 
     def __init__(
         self,
         *,
         graph: str = "baskets",
-        edges: str = "",
+        edges: str | Path = "",
         source_col: str = SOURCE,
         target_col: str = TARGET,
         weight_col: str = WEIGHT,
@@ -152,6 +158,10 @@ class Node2Vec(EmbeddingModel, RankingModel):
         self.learning_rate = learning_rate
         self.n_threads = n_threads
         self.random_state = random_state
+
+    @classmethod
+    def quick_params(cls) -> dict[str, Any]:
+        return {"n_factors": 16, "walk_length": 20, "n_threads": 1}
 
     @property  # type: ignore[override]
     def corpus_kind(self) -> str:
@@ -294,15 +304,6 @@ class Node2Vec(EmbeddingModel, RankingModel):
         return unit, known
 
     def _validate(self) -> None:
-        require_choice(self.graph, "graph", GRAPHS)
-        if not isinstance(self.edges, str | Path):
-            raise ConfigError(f"`edges` must be a file path; got {self.edges!r}.")
-        for name in ("source_col", "target_col", "weight_col"):
-            if not isinstance(getattr(self, name), str):
-                raise ConfigError(f"`{name}` must be a column name; got {getattr(self, name)!r}.")
-        if not isinstance(self.directed, bool):
-            raise ConfigError(f"`directed` must be a bool; got {self.directed!r}.")
-        require_choice(self.weight, "weight", BASKET_WEIGHTS)
         require_int(self.min_count, "min_count", minimum=1)
         require_int(self.max_degree, "max_degree", minimum=0)
         require_float(self.p, "p", minimum=0.01, maximum=100.0)

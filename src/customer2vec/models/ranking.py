@@ -23,6 +23,7 @@ from customer2vec.models.base import Model
 class RankingModel(Model):
     """Base for models that rank items for customers (``recommend``, ``evaluate``)."""
 
+    can_rank = True
     #: Whether recommendations keep items the customer bought before, by default. True for
     #: next-basket models (most of a grocery basket is repeat purchases); False for
     #: discovery-style recommenders.

@@ -9,7 +9,7 @@ import numpy as np
 from numba import njit, prange
 from scipy.sparse import csr_matrix
 
-from customer2vec.config import require_choice, require_float, require_int
+from customer2vec.config import require_float, require_int
 from customer2vec.corpus.baskets import BasketCorpus
 from customer2vec.data.ids import IdMap
 from customer2vec.models.counting import (
@@ -102,7 +102,6 @@ class TIFUKNN(CountingBaseline):
         require_float(self.within_decay, "within_decay", minimum=0.0, maximum=1.0)
         require_float(self.group_decay, "group_decay", minimum=0.0, maximum=1.0)
         require_float(self.alpha, "alpha", minimum=0.0, maximum=1.0)
-        require_choice(self.metric, "metric", METRICS)
         self.item_ids_ = corpus.item_ids
         self.customer_ids_ = corpus.customer_ids
         self.customer_profiles_ = self._vectors(corpus, np.arange(corpus.n_customers))

@@ -12,6 +12,7 @@ import numpy as np
 
 from customer2vec.corpus.baskets import BasketCorpus
 from customer2vec.errors import ConfigError, DataValidationError
+from customer2vec.models.base import Model
 from customer2vec.models.ranking import RankingModel
 from customer2vec.models.scoring import customer_counts
 from customer2vec.vectors.search import top_rows
@@ -95,7 +96,7 @@ class Ranker:
 
 def check_ranking(model: object) -> None:
     """Raise ``ConfigError`` unless ``model`` can rank items."""
-    if not isinstance(model, RankingModel):
+    if not (isinstance(model, Model) and model.can_rank):
         raise ConfigError(
             f"a {getattr(model, 'name', type(model).__name__)} model cannot rank items; train a "
             "ranking model (e.g. als, customer2vec, item2vec, tifu-knn, next-basket) to "

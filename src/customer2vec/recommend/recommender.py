@@ -258,13 +258,12 @@ class Recommender:
         UnknownIdError
             If the model does not know ``item``.
         """
-        vectors = getattr(self.model, "item_vectors_", None)
-        if vectors is None:
+        if not self.model.has_item_vectors:
             raise ConfigError(
                 f"a {self.model.name} model has no item vectors; use an embedding model (als, "
                 "item2vec, customer2vec) for similar items."
             )
-        return vectors.similar(item, n=n)
+        return self.model.item_vectors_.similar(item, n=n)
 
     def customer_id(self, customer: Hashable) -> Hashable:
         """The canonical external form of a history customer id (``"12"`` -> ``12``)."""
@@ -368,8 +367,7 @@ def _model_items(model: RankingModel) -> IdMap | None:
     items = getattr(model, "item_ids_", None)
     if isinstance(items, IdMap):
         return items
-    vectors = getattr(model, "item_vectors_", None)
-    return None if vectors is None else vectors.id_map
+    return model.item_vectors_.id_map if model.has_item_vectors else None
 
 
 def _session_corpus(history: BasketCorpus, items: np.ndarray) -> BasketCorpus:

@@ -85,7 +85,9 @@ class Explorer:
             opened.history if opened.can_rank or dataset.has("transactions") else None
         )
         self.catalog = opened.catalog
-        self.vectors: Embeddings | None = getattr(self.model, "item_vectors_", None)
+        self.vectors: Embeddings | None = (
+            self.model.item_vectors_ if self.model.has_item_vectors else None
+        )
         self.item_ids: IdMap = (
             self.vectors.id_map if self.vectors is not None else self._require_history().item_ids
         )

@@ -14,7 +14,6 @@ from functools import cached_property
 from pathlib import Path
 
 from customer2vec.analysis.segments import SegmentFolder, read_segments
-from customer2vec.models.ranking import RankingModel
 from customer2vec.recommend.recommender import Recommender
 from customer2vec.recommend.saved import SavedModel
 
@@ -35,7 +34,7 @@ class OpenedModel(SavedModel):
     @property
     def can_rank(self) -> bool:
         """Whether the model ranks items for customers (has a :attr:`recommender`)."""
-        return isinstance(self.model, RankingModel)
+        return self.model.can_rank
 
     @cached_property
     def recommender(self) -> Recommender:

@@ -178,7 +178,7 @@ def train_to_directory(
     dataset = Dataset.open(dataset_path)
     model = train(dataset, config)
     tables = {}
-    if dataset.has("items") and hasattr(model, "item_vectors_"):
+    if dataset.has("items") and model.has_item_vectors:
         items = dataset.read("items")
         tables["items"] = items[items[Columns.ITEM].isin(model.item_vectors_.keys)]
     model.save(out, overwrite=overwrite, meta=model.meta_, tables=tables)
