@@ -283,6 +283,7 @@ def main() -> None:
             "attr2vec": catalogue_model,
         },
         ks=(10,),
+        exclude_seen=False,  # bought items ranked for every model (--include-seen)
         progress=False,
     )
     print(f"\nNext basket (last basket of {targets.n_customers:,} households, whole data):\n")

@@ -81,7 +81,9 @@ def main() -> None:
     print(f"{corpus!r}", file=sys.stderr)
 
     if not args.quick:
-        table = evaluate_dataset(dataset.path, models=RANKERS, ks=(10,), progress=False)
+        table = evaluate_dataset(
+            dataset.path, models=RANKERS, ks=(10,), exclude_seen=False, progress=False
+        )
         print("Next basket (last basket, defaults):")
         columns = ["model", "fit_s", "recall@10", "ndcg@10", "hit@10", "recall_repeat@10"]
         print_table(table.to_dict("records"), [*columns, "recall_new@10"])

@@ -346,6 +346,7 @@ def main() -> None:
             dataset.path,
             models=["top-frequency", "tifu-knn", "item2vec", "node2vec"],
             ks=(10,),
+            exclude_seen=False,  # bought items ranked for every model (--include-seen)
             progress=False,
         )
         print("\nNext basket, last basket per household (>= 3 baskets), defaults:\n")
