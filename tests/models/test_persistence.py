@@ -279,7 +279,7 @@ def _edit(change):
 @pytest.mark.parametrize(
     ("spoil", "message"),
     [
-        (_edit(lambda d: [d]), "is corrupt (it holds a JSON list, not an object)"),
+        (_edit(lambda d: [d]), "is corrupt (it holds a list, not a JSON object)"),
         (_edit(lambda d: {**d, "state": None}), "is corrupt ('state' must be an object; got None)"),
         (_edit(lambda d: {**d, "params": []}), "is corrupt ('params' must be an object; got [])"),
         (

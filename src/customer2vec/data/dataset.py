@@ -179,27 +179,45 @@ def _json_type(value: object) -> str:
     return _JSON_TYPE.get(type(value), type(value).__name__)
 
 
+def read_description(
+    file: Path, *, format_name: str, what: str, fix: str
+) -> tuple[dict[str, Any], int]:
+    """Read a JSON description we wrote (``dataset.json``, ``model.json``) and check its header.
+
+    Returns the document and its ``format_version``. Raises ``DataValidationError`` naming
+    ``file`` and ``fix`` when it is unreadable, not a JSON object, not of ``format_name``
+    (``what`` names the kind in that message), or has a non-integer version.
+    """
+    try:
+        document = json.loads(file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise DataValidationError(f"{file} is corrupt ({err.msg}). {fix}") from err
+    except (UnicodeDecodeError, OSError) as err:
+        raise DataValidationError(f"{file} is corrupt or unreadable ({err}). {fix}") from err
+    if not isinstance(document, dict):
+        raise DataValidationError(
+            f"{file} is corrupt (it holds {_json_type(document)}, not a JSON object). {fix}"
+        )
+    if document.get("format") != format_name:
+        raise DataValidationError(f"{file} is not a {what} description.")
+    version = document.get("format_version", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise DataValidationError(
+            f"{file} is corrupt (format_version must be an integer; got "
+            f"{_json_type(version)}). {fix}"
+        )
+    return document, version
+
+
 def _read_info(info_file: Path) -> dict[str, Any]:
     """Read and check the shape of ``dataset.json``; raise ``DataValidationError`` if bad."""
-    try:
-        meta = json.loads(info_file.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise DataValidationError(f"{info_file} is corrupt ({err.msg}). {REINGEST}") from err
-    except (UnicodeDecodeError, OSError) as err:
-        raise DataValidationError(
-            f"{info_file} is corrupt or unreadable ({err}). {REINGEST}"
-        ) from err
+    meta, version = read_description(
+        info_file, format_name=FORMAT_NAME, what=FORMAT_NAME, fix=REINGEST
+    )
 
     def corrupt(what: str) -> DataValidationError:
         return DataValidationError(f"{info_file} is corrupt ({what}). {REINGEST}")
 
-    if not isinstance(meta, dict):
-        raise corrupt(f"it holds {_json_type(meta)}, not a JSON object")
-    if meta.get("format") != FORMAT_NAME:
-        raise DataValidationError(f"{info_file} is not a {FORMAT_NAME} description.")
-    version = meta.get("format_version", 0)
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise corrupt(f"format_version must be an integer; got {_json_type(version)}")
     if version > FORMAT_VERSION:
         raise DataValidationError(
             f"{info_file.parent} was written by a newer customer2vec (format {version}); "

@@ -30,7 +30,7 @@ from typing import Any, ClassVar, Self
 
 import pandas as pd
 
-from customer2vec.data.dataset import INFO_FILE, Dataset
+from customer2vec.data.dataset import INFO_FILE, Dataset, read_description
 from customer2vec.data.ids import RETRAIN
 from customer2vec.data.outputs import MODEL_OUTPUT, atomic_directory
 from customer2vec.errors import ConfigError, DataValidationError, NotFittedError
@@ -238,23 +238,13 @@ def read_model_file(path: str | Path) -> dict[str, Any]:
             " It is a dataset: train a model on it first." if (path / INFO_FILE).is_file() else ""
         )
         raise DataValidationError(f"{path} is not a customer2vec model (no {MODEL_FILE}).{hint}")
-    try:
-        document = json.loads(file.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise DataValidationError(f"{file} is corrupt ({err.msg}). {RETRAIN}") from err
-    except (UnicodeDecodeError, OSError) as err:
-        raise DataValidationError(f"{file} is corrupt or unreadable ({err}). {RETRAIN}") from err
+    document, version = read_description(
+        file, format_name=FORMAT_NAME, what="customer2vec model", fix=RETRAIN
+    )
 
     def corrupt(what: str) -> DataValidationError:
         return DataValidationError(f"{file} is corrupt ({what}). {RETRAIN}")
 
-    if not isinstance(document, dict):
-        raise corrupt(f"it holds a JSON {type(document).__name__}, not an object")
-    if document.get("format") != FORMAT_NAME:
-        raise DataValidationError(f"{file} is not a customer2vec model description.")
-    version = document.get("format_version", 0)
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise corrupt(f"format_version must be an integer; got {version!r}")
     if version > FORMAT_VERSION:
         raise DataValidationError(f"{path} was saved by a newer customer2vec; upgrade to load it.")
     name = document.get("model")
