@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import pandas as pd
@@ -117,6 +117,7 @@ class Attr2Vec(EmbeddingModel, RankingModel):
 
     name = "attr2vec"
     corpus_kind = "baskets+tables"
+    persisted: ClassVar[dict[str, str]] = {"attribute_vectors_": f"embeddings:{_ATTRIBUTE_NAME}"}
     repeats = False
 
     def __init__(
@@ -316,8 +317,8 @@ class Attr2Vec(EmbeddingModel, RankingModel):
 
     # -- persistence ---------------------------------------------------------------------
     def _save_state(self, directory: Path) -> dict[str, Any] | None:
+        # The vectors are declared in ``persisted``; the vocabulary split is kept as counts.
         state = super()._save_state(directory) or {}
-        self.attribute_vectors_.save(directory, _ATTRIBUTE_NAME)
         return {
             **state,
             "n_sold_items": len(self.item_ids_),
@@ -325,10 +326,9 @@ class Attr2Vec(EmbeddingModel, RankingModel):
         }
 
     def _load_state(self, directory: Path, state: dict[str, Any], *, mmap: bool) -> None:
-        super()._load_state(directory, state, mmap=mmap)
         if "n_sold_items" not in state:
             raise DataValidationError(f"{directory} lacks attr2vec state; train and save again.")
-        self.attribute_vectors_ = Embeddings.load(directory, _ATTRIBUTE_NAME, mmap=mmap)
+        super()._load_state(directory, state, mmap=mmap)
         n_sold = int(state["n_sold_items"])
         self.item_ids_ = IdMap(self.item_vectors_.keys[:n_sold], kind="item")
         self.n_new_items_ = len(self.item_vectors_) - n_sold

@@ -13,6 +13,9 @@ Everything about a model is declared once, on its class:
   ranking models, ``repeats``) say what a fitted model offers, so callers ask instead of
   probing attributes.
 - ``quick_params()`` gives small, fast settings for tiny data (the contract tests).
+- ``persisted`` declares the fitted state that is saved (attribute -> kind: embeddings,
+  array, csr, ids or JSON scalar); the base's ``_save_state``/``_load_state`` write and read
+  it, and ``_restore`` rebuilds what derives from it.
 - ``save(dir)`` writes ``model.json`` plus ``.npy`` arrays and id lists, atomically;
   ``load(dir)`` reads them without pickle, so loading never runs code.
 """
@@ -28,10 +31,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path, PurePath
 from typing import Any, ClassVar, Self
 
+import numpy as np
 import pandas as pd
+from scipy.sparse import csr_matrix
 
 from customer2vec.data.dataset import INFO_FILE, Dataset, read_description
-from customer2vec.data.ids import RETRAIN
+from customer2vec.data.ids import RETRAIN, IdMap, load_array
 from customer2vec.data.outputs import MODEL_OUTPUT, atomic_directory
 from customer2vec.errors import ConfigError, DataValidationError, NotFittedError
 from customer2vec.models.params import check_constraints, validate_params
@@ -45,6 +50,38 @@ FORMAT_VERSION = 1
 #: ``models.get_model_class`` imports the module ``models.REGISTRY`` names, then looks the
 #: class up here (so a class elsewhere that reuses a name, in a test say, shadows nothing).
 _CLASSES: dict[tuple[str, str], type[Model]] = {}
+
+#: The kinds of persisted state (see ``Model.persisted``) and the default file or key for
+#: an attribute ``attr``.
+_PERSIST_DEFAULTS: dict[str, Callable[[str], str]] = {
+    "embeddings": lambda attr: attr.removesuffix("_vectors_"),
+    "array": lambda attr: attr.rstrip("_"),
+    "csr": lambda attr: attr.rstrip("_"),
+    "ids": lambda attr: attr.rstrip("_"),
+    "scalar": lambda attr: attr.rstrip("_"),
+}
+_CSR_PARTS = ("data", "indices", "indptr")
+
+
+class Persisted:
+    """One parsed ``Model.persisted`` entry: ``KIND[:NAME][?]``."""
+
+    __slots__ = ("attr", "kind", "name", "optional")
+
+    def __init__(self, attr: str, spec: str, owner: str) -> None:
+        body, self.optional = (spec[:-1], True) if spec.endswith("?") else (spec, False)
+        kind, _, name = body.partition(":")
+        if kind not in _PERSIST_DEFAULTS or not attr.endswith("_"):
+            raise TypeError(
+                f"{owner}.persisted[{attr!r}] = {spec!r}: the key must be a fitted attribute "
+                f"(ending in _) and the kind one of {', '.join(_PERSIST_DEFAULTS)}."
+            )
+        self.attr, self.kind, self.name = attr, kind, name or _PERSIST_DEFAULTS[kind](attr)
+
+    @property
+    def flag(self) -> str:
+        """State key recording whether an optional file-backed attribute was saved."""
+        return f"has_{self.attr.rstrip('_')}"
 
 
 class Model(ABC):
@@ -67,9 +104,32 @@ class Model(ABC):
     #: What the ``__init__`` annotations cannot say, per parameter: a list of allowed types,
     #: ``None``, ``params.Interval`` s and ``params.Options`` (a value must satisfy one).
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {}
+    #: The fitted state ``save`` writes, per attribute: ``"KIND[:NAME][?]"``. Subclasses add
+    #: entries (the base classes' come first, in declaration order). Kinds:
+    #:
+    #: - ``embeddings``: ``Embeddings.save/load`` as ``NAME_vectors.npy`` + ``NAME_ids.*``
+    #:   (NAME defaults to the attribute before ``_vectors_``);
+    #: - ``array``: ``NAME.npy`` (``np.save``, read by ``data.ids.load_array``);
+    #: - ``csr``: ``NAMEdata.npy``, ``NAMEindices.npy``, ``NAMEindptr.npy``, a matrix with
+    #:   one column per item (``len(self.item_ids_)``, declared before it);
+    #: - ``ids``: ``IdMap.save/load`` as ``NAME.npy`` or ``NAME.json`` (the id kind is the
+    #:   attribute before ``_ids_``);
+    #: - ``scalar``: a JSON value kept in ``model.json``'s ``state`` under NAME.
+    #:
+    #: NAME defaults to the attribute without its trailing ``_``. ``?`` marks an attribute
+    #: that may be ``None``: a file-backed one is then not written and ``state["has_ATTR"]``
+    #: (attribute without ``_``) records whether it was; a scalar is stored as ``null`` and
+    #: left unset on load. File names and state keys are the saved format: keep them.
+    persisted: ClassVar[dict[str, str]] = {}
+    #: ``persisted`` of the class and its bases, parsed (set by ``__init_subclass__``).
+    _persisted: ClassVar[tuple[Persisted, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        declared: dict[str, str] = {}
+        for klass in reversed(cls.__mro__):
+            declared.update(vars(klass).get("persisted", {}))
+        cls._persisted = tuple(Persisted(a, spec, cls.__name__) for a, spec in declared.items())
         fit = cls.__dict__.get("fit")
         if fit is not None and not getattr(fit, "__isabstractmethod__", False):
             cls.fit = _validating(fit)  # type: ignore[method-assign]
@@ -202,13 +262,63 @@ class Model(ABC):
             )
         return Path(path)
 
-    @abstractmethod
     def _save_state(self, directory: Path) -> dict[str, Any] | None:
-        """Write fitted arrays into ``directory``; return JSON-able scalars to keep."""
+        """Write the ``persisted`` state into ``directory``; return the JSON-able scalars.
 
-    @abstractmethod
+        A model whose state does not fit ``persisted`` overrides this (and ``_load_state``),
+        usually calling ``super()`` first and adding to the returned dict.
+        """
+        state: dict[str, Any] = {}
+        for entry in self._persisted:
+            value = getattr(self, entry.attr, None) if entry.optional else getattr(self, entry.attr)
+            if entry.kind == "scalar":
+                state[entry.name] = value
+                continue
+            if entry.optional:
+                state[entry.flag] = value is not None
+                if value is None:
+                    continue
+            if entry.kind in ("embeddings", "ids"):
+                value.save(directory, entry.name)
+            elif entry.kind == "csr":
+                for part in _CSR_PARTS:
+                    file = directory / f"{entry.name}{part}.npy"
+                    np.save(file, getattr(value, part), allow_pickle=False)
+            else:
+                np.save(
+                    directory / f"{entry.name}.npy", np.ascontiguousarray(value), allow_pickle=False
+                )
+        return state
+
     def _load_state(self, directory: Path, state: dict[str, Any], *, mmap: bool) -> None:
-        """Restore fitted state written by :meth:`_save_state`."""
+        """Restore the ``persisted`` state written by :meth:`_save_state`, then ``_restore``."""
+        for entry in self._persisted:
+            if entry.kind == "scalar":
+                if not entry.optional or state.get(entry.name) is not None:
+                    setattr(self, entry.attr, state[entry.name])
+                continue
+            if entry.optional and not state.get(entry.flag):
+                setattr(self, entry.attr, None)
+                continue
+            if entry.kind == "embeddings":
+                value: Any = Embeddings.load(directory, entry.name, mmap=mmap)
+            elif entry.kind == "ids":
+                kind = entry.attr.removesuffix("_ids_")
+                value = IdMap.load(directory, entry.name, kind=kind, mmap=mmap)
+            elif entry.kind == "csr":
+                data, indices, indptr = (
+                    load_array(directory, f"{entry.name}{part}.npy", mmap=mmap)
+                    for part in _CSR_PARTS
+                )
+                shape = (len(indptr) - 1, len(self.item_ids_))
+                value = csr_matrix((data, indices, indptr), shape=shape)
+            else:
+                value = load_array(directory, f"{entry.name}.npy", mmap=mmap)
+            setattr(self, entry.attr, value)
+        self._restore(directory, state, mmap=mmap)
+
+    def _restore(self, directory: Path, state: dict[str, Any], *, mmap: bool) -> None:  # noqa: B027
+        """Check and rebuild what derives from the loaded state (subclasses; runs last)."""
 
 
 def _validating(fit: Callable[..., Any]) -> Callable[..., Any]:
@@ -331,19 +441,13 @@ class EmbeddingModel(Model):
 
     has_item_vectors = True
 
+    persisted: ClassVar[dict[str, str]] = {
+        "item_vectors_": "embeddings",
+        "customer_vectors_": "embeddings?",
+    }
+
     item_vectors_: Embeddings
     customer_vectors_: Embeddings | None = None
 
     def _fitted_attributes(self) -> tuple[str, ...]:
         return ("item_vectors_",)
-
-    def _save_state(self, directory: Path) -> dict[str, Any] | None:
-        self.item_vectors_.save(directory, "item")
-        if self.customer_vectors_ is not None:
-            self.customer_vectors_.save(directory, "customer")
-        return {"has_customer_vectors": self.customer_vectors_ is not None}
-
-    def _load_state(self, directory: Path, state: dict[str, Any], *, mmap: bool) -> None:
-        self.item_vectors_ = Embeddings.load(directory, "item", mmap=mmap)
-        if state.get("has_customer_vectors"):
-            self.customer_vectors_ = Embeddings.load(directory, "customer", mmap=mmap)

@@ -10,15 +10,14 @@ the Complete Journey, last basket per household; ``bench/next_basket_baselines.p
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numba import njit
 from scipy.sparse import csr_matrix
 
 from customer2vec.corpus.baskets import BasketCorpus, concat_ranges
-from customer2vec.data.ids import IdMap, load_array
+from customer2vec.data.ids import IdMap
 from customer2vec.errors import DataValidationError
 from customer2vec.models.ranking import RankingModel
 
@@ -27,13 +26,19 @@ BLOCK_FLOATS = 1 << 24
 
 
 class CountingBaseline(RankingModel):
-    """Shared plumbing: the item vocabulary, argument checks, save/load of arrays."""
+    """Shared plumbing: the item vocabulary, argument checks, the arrays' persistence.
+
+    Subclasses add their fitted arrays to ``persisted`` (saved under the attribute's name,
+    ``NAME_.npy`` or, for a sparse matrix, ``NAME_data.npy``, ``NAME_indices.npy`` and
+    ``NAME_indptr.npy``); ``_restore`` rebuilds what derives from them.
+    """
+
+    persisted: ClassVar[dict[str, str]] = {"item_ids_": "ids:items"}
 
     item_ids_: IdMap
-    _arrays: tuple[str, ...] = ()
 
     def _fitted_attributes(self) -> tuple[str, ...]:
-        return ("item_ids_", *self._arrays)
+        return tuple(entry.attr for entry in self._persisted)
 
     @classmethod
     def quick_params(cls) -> dict[str, Any]:
@@ -49,37 +54,6 @@ class CountingBaseline(RankingModel):
                 f"{customers.min()}..{customers.max()}."
             )
         return customers
-
-    def _save_state(self, directory: Path) -> dict[str, Any] | None:
-        self.item_ids_.save(directory, "items")
-        for name in self._arrays:
-            value = getattr(self, name)
-            if isinstance(value, csr_matrix):
-                for part in ("data", "indices", "indptr"):
-                    np.save(
-                        directory / f"{name}{part}.npy", getattr(value, part), allow_pickle=False
-                    )
-            else:
-                np.save(directory / f"{name}.npy", value, allow_pickle=False)
-        return {}
-
-    def _load_state(self, directory: Path, state: dict[str, Any], *, mmap: bool) -> None:
-        self.item_ids_ = IdMap.load(directory, "items", kind="item", mmap=mmap)
-        n_items = len(self.item_ids_)
-        for name in self._arrays:
-            if (directory / f"{name}.npy").is_file():
-                value = load_array(directory, f"{name}.npy", mmap=mmap)
-            else:
-                data, indices, indptr = (
-                    load_array(directory, f"{name}{part}.npy", mmap=mmap)
-                    for part in ("data", "indices", "indptr")
-                )
-                value = csr_matrix((data, indices, indptr), shape=(len(indptr) - 1, n_items))
-            setattr(self, name, value)
-        self._restore(directory, state, mmap=mmap)
-
-    def _restore(self, directory: Path, state: dict[str, Any], *, mmap: bool) -> None:
-        """Rebuild what is derived from the loaded arrays (subclasses)."""
 
 
 def basket_counts(corpus: BasketCorpus) -> np.ndarray:

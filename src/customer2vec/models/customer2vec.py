@@ -58,7 +58,6 @@ import numpy as np
 from customer2vec.config import require_float, require_int
 from customer2vec.corpus.baskets import BasketCorpus
 from customer2vec.corpus.documents import build_documents
-from customer2vec.data.ids import load_array
 from customer2vec.errors import ConfigError, DataValidationError, UnknownIdError
 from customer2vec.models.base import EmbeddingModel
 from customer2vec.models.params import Options
@@ -70,8 +69,6 @@ from customer2vec.vectors.embeddings import Embeddings
 __all__ = ["Customer2Vec"]
 
 MODES = ("dbow", "dm")
-_OUTPUT_FILE = "output_vectors.npy"
-_COUNTS_FILE = "item_counts.npy"
 
 
 class Customer2Vec(EmbeddingModel, RankingModel):
@@ -134,6 +131,10 @@ class Customer2Vec(EmbeddingModel, RankingModel):
     corpus_kind = "baskets"
     repeats = False
     has_customer_vectors = True
+    persisted: ClassVar[dict[str, str]] = {
+        "output_vectors_": "array:output_vectors",
+        "item_counts_": "array:item_counts",
+    }
     search_space: ClassVar[dict[str, list[Any]]] = {
         "n_factors": [32, 64, 128],
         "n_epochs": [10, 20],
@@ -373,19 +374,7 @@ class Customer2Vec(EmbeddingModel, RankingModel):
         return self._inference
 
     # -- persistence ---------------------------------------------------------------------
-    def _save_state(self, directory: Path) -> dict[str, Any] | None:
-        state = super()._save_state(directory) or {}
-        np.save(directory / _OUTPUT_FILE, np.ascontiguousarray(self.output_vectors_))
-        np.save(directory / _COUNTS_FILE, np.ascontiguousarray(self.item_counts_))
-        return state
-
-    def _load_state(self, directory: Path, state: dict[str, Any], *, mmap: bool) -> None:
-        super()._load_state(directory, state, mmap=mmap)
-        for file in (_OUTPUT_FILE, _COUNTS_FILE):
-            if not (directory / file).is_file():
-                raise DataValidationError(f"{directory} lacks {file}; train and save again.")
-        self.output_vectors_ = load_array(directory, _OUTPUT_FILE, mmap=mmap)
-        self.item_counts_ = load_array(directory, _COUNTS_FILE)
+    def _restore(self, directory: Path, state: dict[str, Any], *, mmap: bool) -> None:
         n_items = len(self.item_vectors_)
         if (
             self.output_vectors_.shape != self.item_vectors_.vectors.shape

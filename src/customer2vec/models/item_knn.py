@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from typing import Self
+from typing import ClassVar, Self
 
 import numpy as np
 from numba import njit
@@ -55,7 +55,10 @@ class ItemKNN(CountingBaseline):
 
     name = "item-knn"
     repeats = True
-    _arrays = ("similarity_", "popularity_")
+    persisted: ClassVar[dict[str, str]] = {
+        "similarity_": "csr:similarity_",
+        "popularity_": "array:popularity_",
+    }
 
     def __init__(
         self,

@@ -106,6 +106,7 @@ class Node2Vec(EmbeddingModel, RankingModel):
     repeats = False
     # Only items with an edge have vectors: `score` maps any history onto them.
     maps_history_items = True
+    persisted: ClassVar[dict[str, str]] = {"graph_stats_": "scalar:graph?"}
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "graph": [Options(*GRAPHS)],
         "edges": [str, Path],
@@ -320,12 +321,5 @@ class Node2Vec(EmbeddingModel, RankingModel):
         if self.random_state is not None:
             require_int(self.random_state, "random_state", minimum=0)
 
-    def _save_state(self, directory: Path) -> dict[str, Any] | None:
-        state = super()._save_state(directory) or {}
-        return {**state, "graph": getattr(self, "graph_stats_", None)}
-
-    def _load_state(self, directory: Path, state: dict[str, Any], *, mmap: bool) -> None:
-        super()._load_state(directory, state, mmap=mmap)
+    def _restore(self, directory: Path, state: dict[str, Any], *, mmap: bool) -> None:
         self._history_cache = None
-        if state.get("graph") is not None:
-            self.graph_stats_ = state["graph"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Self
+from typing import ClassVar, Self
 
 import numpy as np
 
@@ -15,7 +15,7 @@ class Popularity(CountingBaseline):
 
     name = "popularity"
     repeats = True
-    _arrays = ("item_scores_",)
+    persisted: ClassVar[dict[str, str]] = {"item_scores_": "array:item_scores_"}
 
     def __init__(self) -> None:
         pass

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
 from numba import njit, prange
@@ -11,7 +11,6 @@ from scipy.sparse import csr_matrix
 
 from customer2vec.config import require_float, require_int
 from customer2vec.corpus.baskets import BasketCorpus
-from customer2vec.data.ids import IdMap
 from customer2vec.models.counting import (
     BLOCK_FLOATS,
     CountingBaseline,
@@ -77,7 +76,10 @@ class TIFUKNN(CountingBaseline):
 
     name = "tifu-knn"
     repeats = True
-    _arrays = ("customer_profiles_",)
+    persisted: ClassVar[dict[str, str]] = {
+        "customer_profiles_": "csr:customer_profiles_",
+        "customer_ids_": "ids:customers",
+    }
 
     def __init__(
         self,
@@ -109,15 +111,7 @@ class TIFUKNN(CountingBaseline):
         return self
 
     def _restore(self, directory: Path, state: dict[str, Any], *, mmap: bool) -> None:
-        self.customer_ids_ = IdMap.load(directory, "customers", kind="customer", mmap=mmap)
         self._index()
-
-    def _save_state(self, directory: Path) -> dict[str, Any] | None:
-        self.customer_ids_.save(directory, "customers")
-        return super()._save_state(directory)
-
-    def _fitted_attributes(self) -> tuple[str, ...]:
-        return (*super()._fitted_attributes(), "customer_ids_")
 
     def _index(self) -> None:
         profiles = self.customer_profiles_ = canonical(self.customer_profiles_)

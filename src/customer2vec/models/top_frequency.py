@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Self
+from typing import ClassVar, Self
 
 import numpy as np
 
@@ -26,7 +26,7 @@ class TopFrequency(CountingBaseline):
 
     name = "top-frequency"
     repeats = True
-    _arrays = ("popularity_",)
+    persisted: ClassVar[dict[str, str]] = {"popularity_": "array:popularity_"}
 
     def __init__(self) -> None:
         pass
