@@ -48,8 +48,11 @@ DEMOGRAPHICS = ["age", "income", "home_ownership", "marital_status", "household_
 class WithTables:
     """Fit a baskets+tables model on the training baskets plus the dataset's side tables."""
 
+    can_rank = True
+
     def __init__(self, model: Any, items: Any, customers: Any) -> None:
         self.model, self.items, self.customers = model, items, customers
+        self.name, self.repeats = model.name, model.repeats
 
     def fit(self, train: BasketCorpus) -> WithTables:
         self.model.fit(BasketsWithTables(train, self.items, self.customers))
@@ -62,8 +65,12 @@ class WithTables:
 class NewOnly:
     """An already fitted model whose scores drop every item the customer bought."""
 
+    can_rank = True
+    repeats = True  # what it drops, it drops itself
+
     def __init__(self, model: Any) -> None:
         self.model = model
+        self.name = f"{model.name} new only"
 
     def fit(self, train: BasketCorpus) -> NewOnly:
         return self

@@ -85,3 +85,26 @@ def test_candidates_and_bad_settings(history):
         Ranker(model, exclude_seen="yes")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="cannot rank items"):
         Ranker(object())  # type: ignore[arg-type]
+
+
+def test_a_wrapper_that_declares_it_can_rank_is_ranked(history):
+    class Wrapper:
+        can_rank, repeats, name = True, False, "wrapper"
+
+        def __init__(self, inner):
+            self.inner = inner
+
+        def score(self, history, customers):
+            return self.inner.score(history, customers)
+
+    top, _ = Ranker(Wrapper(Fixed().fit(None))).rank(history, np.array([0]), n=2)
+    np.testing.assert_array_equal(top, [[4, 0]])
+
+    class Undeclared:
+        name = "undeclared"
+
+        def score(self, history, customers):
+            return np.zeros((len(customers), history.n_items), dtype=np.float32)
+
+    with pytest.raises(ConfigError, match="cannot rank items"):
+        Ranker(Undeclared())  # type: ignore[arg-type]

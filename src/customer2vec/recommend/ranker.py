@@ -95,8 +95,14 @@ class Ranker:
 
 
 def check_ranking(model: object) -> None:
-    """Raise ``ConfigError`` unless ``model`` can rank items."""
-    if not (isinstance(model, Model) and model.can_rank):
+    """Raise ``ConfigError`` unless ``model`` can rank items.
+
+    A ranking model declares ``can_rank``; a wrapper that is no :class:`Model` (a bench's
+    adapter, a user's ensemble) ranks too when it declares ``can_rank``, ``repeats`` and a
+    ``score(history, customers)`` method.
+    """
+    declared = getattr(model, "can_rank", False) is True and callable(getattr(model, "score", None))
+    if not (declared and (isinstance(model, Model) or hasattr(model, "repeats"))):
         raise ConfigError(
             f"a {getattr(model, 'name', type(model).__name__)} model cannot rank items; train a "
             "ranking model (e.g. als, customer2vec, item2vec, tifu-knn, next-basket) to "
