@@ -139,7 +139,8 @@ class Recommender:
             )
         index = self._customers([customer])
         allowed = self._candidates(candidates)
-        ids, scores, _ = self._top(index, n, exclude_seen, allowed)
+        ranker = Ranker(self.model, exclude_seen=exclude_seen)
+        ids, scores, _ = self._top(ranker, index, n, allowed)
         return Neighbors(ids, scores)
 
     def recommend_many(
@@ -174,7 +175,7 @@ class Recommender:
             index = np.arange(self.history.n_customers, dtype=np.int64)
         else:
             index = self._customers(list(customers))
-        Ranker(self.model, exclude_seen=exclude_seen)  # a bad value fails before any work
+        ranker = Ranker(self.model, exclude_seen=exclude_seen)
         allowed = self._candidates(candidates)
         show = len(index) > batch_size if progress is None else progress
         parts: list[pd.DataFrame] = []
@@ -183,7 +184,7 @@ class Recommender:
         ) as bar:
             for start in range(0, len(index), batch_size):
                 batch = index[start : start + batch_size]
-                ids, scores, counts = self._top(batch, n, exclude_seen, allowed)
+                ids, scores, counts = self._top(ranker, batch, n, allowed)
                 owners = self.history.customer_ids.to_external(np.repeat(batch, counts))
                 firsts = np.repeat(np.cumsum(counts) - counts, counts)
                 parts.append(
@@ -243,9 +244,8 @@ class Recommender:
             )
         session = _session_corpus(self.history, pd.unique(known).astype(np.int32))
         allowed = self._candidates(candidates)
-        ids, scores, _ = self._top(
-            np.zeros(1, dtype=np.int64), n, bool(exclude_seen), allowed, history=session
-        )
+        ranker = Ranker(self.model, exclude_seen=bool(exclude_seen))
+        ids, scores, _ = self._top(ranker, np.zeros(1, dtype=np.int64), n, allowed, history=session)
         return Neighbors(ids, scores)
 
     def similar_items(self, item: Hashable, n: int = 10) -> Neighbors:
@@ -317,16 +317,15 @@ class Recommender:
 
     def _top(
         self,
+        ranker: Ranker,
         customers: np.ndarray,
         n: int,
-        exclude_seen: bool | None,
         allowed: np.ndarray | None,
         *,
         history: BasketCorpus | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(External item ids, scores, items per customer) of the best ``n`` per customer."""
         history = self.history if history is None else history
-        ranker = Ranker(self.model, exclude_seen=exclude_seen)
         top, scores = ranker.rank(history, customers, n, allowed=allowed)
         valid = top >= 0
         ids = history.item_ids.to_external(top[valid])
