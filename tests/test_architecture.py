@@ -28,7 +28,7 @@ LAYERS = {
     "api": 9,
     "cli": 10,
 }
-SHARED = {"errors", "columns", "config"}
+SHARED = {"errors", "columns", "config", "progress"}
 MAX_LINES = 500
 
 

@@ -20,6 +20,7 @@ import click
 
 from customer2vec.config import __version__
 from customer2vec.errors import ConfigError, Customer2VecError, DataWarning
+from customer2vec.progress import set_enabled as set_progress
 
 log = logging.getLogger("customer2vec")
 
@@ -100,6 +101,7 @@ def cli(quiet: bool) -> None:
 
     Example: customer2vec ingest orders.csv --out data/shop --customer-col client --item-col sku
     """
+    set_progress(False if quiet else None)
     logging.basicConfig(
         level=logging.WARNING if quiet else logging.INFO,
         format="%(message)s",

@@ -24,16 +24,15 @@ walk's number, so the walks are identical whatever the number of threads.
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
 from numba import njit, prange
-from tqdm import tqdm
 
 from customer2vec.config import require_float, require_int
 from customer2vec.corpus.baskets import TokenRows
+from customer2vec.progress import progress as progress_bar
 
 if TYPE_CHECKING:
     from customer2vec.corpus.graph import Graph
@@ -274,13 +273,7 @@ def node2vec_walks(
     n_total = len(starts_pool) * n_walks
     pieces_indptr, pieces_indices = [], []
     done = 0
-    bar = tqdm(
-        total=n_total,
-        desc="walks",
-        unit="walk",
-        file=sys.stderr,
-        disable=not (sys.stderr.isatty() if progress is None else progress),
-    )
+    bar = progress_bar(total=n_total, desc="walks", unit="walk", enabled=progress)
     with bar, _Threads(n_threads):
         for _ in range(n_walks):
             order = rng.permutation(starts_pool)

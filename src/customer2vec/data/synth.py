@@ -38,7 +38,6 @@ Examples
 from __future__ import annotations
 
 import inspect
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,7 +46,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from tqdm import tqdm
 
 from customer2vec.columns import Columns
 from customer2vec.config import require_float, require_int
@@ -55,6 +53,7 @@ from customer2vec.data.dataset import write_meta
 from customer2vec.data.outputs import atomic_directory
 from customer2vec.data.synth_world import TRANSACTIONS_SCHEMA, iter_chunks, make_world
 from customer2vec.errors import ConfigError
+from customer2vec.progress import progress as progress_bar
 
 #: Customers simulated at once; ``generate`` uses the same chunks as ``write_synth``'s default.
 DEFAULT_CHUNK_CUSTOMERS = 50_000
@@ -218,13 +217,12 @@ def write_synth(
         with pq.ParquetWriter(
             tmp / "transactions.parquet", TRANSACTIONS_SCHEMA, compression="zstd"
         ) as writer:
-            chunks = tqdm(
+            chunks = progress_bar(
                 iter_chunks(world, rng, chunk_customers),
                 total=n_chunks,
                 unit="chunk",
                 desc="synth",
-                disable=not progress,
-                file=sys.stderr,
+                enabled=progress,
             )
             for chunk in chunks:
                 writer.write_table(chunk.table)

@@ -21,13 +21,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.sparse import csr_matrix
-from tqdm import tqdm
 
 from customer2vec.config import require_float, require_int
 from customer2vec.corpus.baskets import BasketCorpus, concat_ranges
 from customer2vec.corpus.matrix import customer_item_matrix
 from customer2vec.errors import DataValidationError
 from customer2vec.models.ranking import RankingModel
+from customer2vec.progress import progress as progress_bar
 from customer2vec.recommend.ranker import Ranker
 
 #: Customers scored at once: bounds memory at 200K customers x 50K items (200 MB float32).
@@ -373,7 +373,7 @@ def evaluate_models(
         # The ranker a user's `recommend` uses: the model's seen-items policy, same ties.
         ranker = Ranker(model, exclude_seen=exclude_seen)
         top = np.empty((targets.n_customers, depth), dtype=np.int64)
-        bar = tqdm(total=targets.n_customers, desc=name, unit="customer", disable=not progress)
+        bar = progress_bar(total=targets.n_customers, desc=name, unit="customer", enabled=progress)
         with bar:
             for start in range(0, targets.n_customers, batch_size):
                 batch = targets.customers[start : start + batch_size]

@@ -21,7 +21,6 @@ an average of item vectors cannot say which items exactly.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Self
@@ -29,7 +28,6 @@ from typing import Any, Self
 import numpy as np
 import pandas as pd
 from scipy.sparse import vstack
-from tqdm import tqdm
 
 from customer2vec.columns import Columns
 from customer2vec.config import require_float, require_int
@@ -54,6 +52,7 @@ from customer2vec.models.neural import (
 )
 from customer2vec.models.ranking import RankingModel
 from customer2vec.models.scoring import check_customers
+from customer2vec.progress import progress
 from customer2vec.vectors.embeddings import Embeddings
 
 #: Customers encoded at once when scoring.
@@ -238,13 +237,7 @@ class CandidateGen(EmbeddingModel, RankingModel):
         n_steps = self.n_epochs * -(-n_examples // self.batch_size)
         optimizer = SparseAwareAdam(net, self.learning_rate, n_steps)
         first = baskets.customer_indptr[:-1]
-        bar = tqdm(
-            total=n_steps,
-            desc="candidate-gen",
-            unit="batch",
-            file=sys.stderr,
-            disable=not sys.stderr.isatty(),
-        )
+        bar = progress(total=n_steps, desc="candidate-gen", unit="batch")
         with bar:
             for _ in range(self.n_epochs):
                 owner = rng.permutation(np.repeat(trainable, self.n_positions))

@@ -22,12 +22,10 @@ baskets are still seen over the epochs.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
-from tqdm import tqdm
 
 from customer2vec.config import require_int
 from customer2vec.corpus.baskets import BasketCorpus, concat_ranges
@@ -51,6 +49,7 @@ from customer2vec.models.neural import (
 )
 from customer2vec.models.ranking import RankingModel
 from customer2vec.models.scoring import check_customers
+from customer2vec.progress import progress
 from customer2vec.vectors.embeddings import Embeddings
 
 #: Customers encoded at once when scoring (bounds the padded batch tensor).
@@ -164,8 +163,7 @@ class GRU(EmbeddingModel, RankingModel):
         optimizer = SparseAwareAdam(net, self.learning_rate, n_steps)
         window = self.max_baskets + 1
         first = corpus.customer_indptr[:-1]
-        show = sys.stderr.isatty()
-        bar = tqdm(total=n_steps, desc="gru", unit="batch", file=sys.stderr, disable=not show)
+        bar = progress(total=n_steps, desc="gru", unit="batch")
         with bar:
             for _ in range(self.n_epochs):
                 order = rng.permutation(trainable)

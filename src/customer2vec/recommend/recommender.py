@@ -8,7 +8,6 @@ Internal indices never leave this module.
 
 from __future__ import annotations
 
-import sys
 import warnings
 from collections.abc import Hashable, Iterable, Sequence
 from pathlib import Path
@@ -16,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
 from customer2vec.columns import Columns
 from customer2vec.config import require_int
@@ -25,6 +23,7 @@ from customer2vec.data.ids import IdMap
 from customer2vec.data.outputs import check_file_output
 from customer2vec.errors import ConfigError, DataValidationError, DataWarning, UnknownIdError
 from customer2vec.models.ranking import RankingModel
+from customer2vec.progress import progress as progress_bar
 from customer2vec.recommend.ranker import Ranker
 from customer2vec.recommend.ranker import check_ranking as _check_ranking
 from customer2vec.recommend.saved import SavedModel
@@ -179,9 +178,7 @@ class Recommender:
         allowed = self._candidates(candidates)
         show = len(index) > batch_size if progress is None else progress
         parts: list[pd.DataFrame] = []
-        with tqdm(
-            total=len(index), desc="recommend", unit="customer", disable=not show, file=sys.stderr
-        ) as bar:
+        with progress_bar(total=len(index), desc="recommend", unit="customer", enabled=show) as bar:
             for start in range(0, len(index), batch_size):
                 batch = index[start : start + batch_size]
                 ids, scores, counts = self._top(ranker, batch, n, allowed)

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import functools
-import sys
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
 from customer2vec.config import require_float, require_int
 from customer2vec.corpus.baskets import concat_ranges
 from customer2vec.errors import ConfigError
 from customer2vec.models.neural.runtime import import_torch
+from customer2vec.progress import progress
 
 __all__ = [
     "SparseAwareAdam",
@@ -79,7 +78,7 @@ def train_batches(
 
     The bar shows each epoch's mean loss per row.
     """
-    bar = tqdm(range(n_epochs), desc=desc, unit="epoch", file=sys.stderr, disable=None)
+    bar = progress(range(n_epochs), desc=desc, unit="epoch")
     for _ in bar:
         order = torch.randperm(n_rows, generator=generator).numpy()
         total = 0.0

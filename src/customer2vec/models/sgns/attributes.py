@@ -9,11 +9,8 @@ drawn among tokens); then one of its tokens, drawn at random, against the same b
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 from numba import njit
-from tqdm import tqdm
 
 from customer2vec.corpus.baskets import BasketCorpus
 from customer2vec.models.sgns.kernels import (
@@ -34,6 +31,7 @@ from customer2vec.models.sgns.sampling import (
     shard_seeds,
 )
 from customer2vec.models.sgns.shards import run_sharded
+from customer2vec.progress import progress as progress_bar
 
 __all__ = ["train_attr2vec"]
 
@@ -185,10 +183,7 @@ def train_attr2vec(
     sizes = np.diff(indptr).astype(np.float64)
     n_shards = max(1, min(n_threads, n_baskets))
     progress_scale = n_shards / max(float(indptr[-1]) * n_epochs, 1.0)
-    show = sys.stderr.isatty() if progress is None else progress
-    for epoch in tqdm(
-        range(n_epochs), desc="attr2vec", unit="epoch", file=sys.stderr, disable=not show
-    ):
+    for epoch in progress_bar(range(n_epochs), desc="attr2vec", unit="epoch", enabled=progress):
         seeds = shard_seeds(rng, n_shards)
 
         def args(shard: np.ndarray, i: int, epoch: int = epoch, seeds: list = seeds) -> tuple:
