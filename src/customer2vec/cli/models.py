@@ -13,6 +13,7 @@ from customer2vec.cli._base import (
     cli,
     emit_rows,
     frame_records,
+    log,
     pd_notna,
     translate_errors,
 )
@@ -106,7 +107,7 @@ def train(
         ]
     )
     hint = "similar {} ITEM" if model.has_item_vectors else "recommend {} CUSTOMER"
-    click.echo(f"\nNext: customer2vec {hint.format(out)}", err=True)
+    log.info("\nNext: customer2vec %s", hint.format(out))
 
 
 @cli.command()
