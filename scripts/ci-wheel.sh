@@ -4,9 +4,10 @@
 # building or installing, and when `customer2vec --help` or a tiny synth + ingest + train fails.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/setup.sh dev  # the builder (setuptools) comes from the project's own venv
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-python="${PYTHON:-.venv/bin/python}"
+python=.venv/bin/python
 log="$work/build.log"
 "$python" -m pip wheel --no-deps --no-build-isolation -w "$work/dist" . >"$log" 2>&1 ||
   { cat "$log" >&2; exit 1; }
