@@ -8,7 +8,9 @@ Everything about a model is declared once, on its class:
   back from the signature, so each parameter is written once. Their annotations and the
   class's ``_parameter_constraints`` are checked (``models.params``) at the start of every
   ``fit``: the base wraps each subclass's ``fit``.
-- ``fit(corpus) -> self`` trains from scratch; fitted state ends in ``_``.
+- ``fit(corpus) -> self`` trains from scratch; fitted state ends in ``_``. ``fit`` also takes
+  a :class:`Dataset` or a dataset path (``models.library``: the corpus is built, and the
+  dataset is remembered in ``meta_`` so a saved model works from the command line).
 - Capabilities: ``has_item_vectors``, ``has_customer_vectors``, ``can_rank`` (and, for
   ranking models, ``repeats``) say what a fitted model offers, so callers ask instead of
   probing attributes.
@@ -238,7 +240,8 @@ class Model(ABC):
         from customer2vec.config import __version__
 
         self.check_fitted()
-        meta = dict(meta or {})
+        # A model fitted on a dataset (``fit(dataset_or_path)``) remembers it in ``meta_``.
+        meta = dict(meta if meta is not None else self.__dict__.get("meta_") or {})
         dataset = meta.get("dataset")
         inputs = []
         if isinstance(dataset, Mapping) and isinstance(dataset.get("path"), str):
@@ -325,9 +328,15 @@ def _validating(fit: Callable[..., Any]) -> Callable[..., Any]:
     """``fit`` that first checks the model's hyperparameters (``params.validate_params``)."""
 
     @functools.wraps(fit)
-    def checked_fit(self: Model, *args: Any, **kwargs: Any) -> Any:
+    def checked_fit(self: Model, data: Any, *args: Any, **kwargs: Any) -> Any:
+        from customer2vec.models.library import as_corpus, dataset_meta
+
         validate_params(self)
-        return fit(self, *args, **kwargs)
+        corpus, dataset = as_corpus(data, self.corpus_kind)
+        fitted = fit(self, corpus, *args, **kwargs)
+        if dataset is not None:
+            self.meta_ = dataset_meta(dataset)
+        return fitted
 
     return checked_fit
 
@@ -451,3 +460,11 @@ class EmbeddingModel(Model):
 
     def _fitted_attributes(self) -> tuple[str, ...]:
         return ("item_vectors_",)
+
+    def similar(self, item: Any, n: int = 10) -> pd.DataFrame:
+        """The ``n`` items nearest ``item`` (cosine): ``item_id``, ``score``, ``rank`` and,
+        for a model fitted on a dataset, the catalogue's columns (names, departments...)."""
+        from customer2vec.models.library import similar_frame
+
+        self.check_fitted()
+        return similar_frame(self, item, n)

@@ -162,7 +162,18 @@ class Embeddings:
             )
         return cls(ids, vectors, kind=name)
 
-    def to_frame(self) -> pd.DataFrame:
-        """One row per id: the id column, then ``vector`` (list of float32)."""
+    def to_frame(self, *, wide: bool = False) -> pd.DataFrame:
+        """One row per id: the id column, then ``vector`` (a list of float32 per row).
+
+        ``wide=True`` gives one float32 column per dimension instead (``dim_0``, ``dim_1``...),
+        the shape scikit-learn and most feature stores expect.
+        """
         column = f"{self.kind}_id"
-        return pd.DataFrame({column: self.keys, Columns.VECTOR: list(self._vectors)})
+        if not wide:
+            return pd.DataFrame({column: self.keys, Columns.VECTOR: list(self._vectors)})
+        frame = pd.DataFrame(
+            np.asarray(self._vectors, dtype=np.float32),
+            columns=[f"dim_{j}" for j in range(self.dim)],
+        )
+        frame.insert(0, column, self.keys)
+        return frame
