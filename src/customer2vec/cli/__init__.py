@@ -9,6 +9,7 @@ from customer2vec.cli import (  # noqa: F401  (registers the commands)
     events,
     models,
     report,
+    search,
     serve,
     use,
 )

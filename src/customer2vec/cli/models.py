@@ -17,6 +17,7 @@ from customer2vec.cli._base import (
     pd_notna,
     translate_errors,
 )
+from customer2vec.errors import UnknownIdError
 
 
 @cli.command()
@@ -131,7 +132,12 @@ def similar(model_dir: Path, item: str, n: int, as_json: bool) -> None:
             f"model {model.name!r} has no item vectors; use a model that learns them "
             "(item2vec, als, customer2vec, ...)."
         )
-    query, table = similar_items(model.item_vectors_, opened.catalog, item, n=n)
+    try:
+        query, table = similar_items(model.item_vectors_, opened.catalog, item, n=n)
+    except UnknownIdError as err:
+        raise UnknownIdError(
+            f"{err}. To find an item by its name: customer2vec search {model_dir} TEXT"
+        ) from err
     if as_json:
         click.echo(
             json.dumps(

@@ -12,10 +12,12 @@ import dataclasses
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from customer2vec.analysis.segments import SegmentFolder, read_segments
 from customer2vec.recommend.recommender import Recommender
 from customer2vec.recommend.saved import SavedModel
+from customer2vec.workflow.cards import ItemCards
 
 __all__ = ["OpenedModel", "open_model"]
 
@@ -46,6 +48,30 @@ class OpenedModel(SavedModel):
             If the model cannot rank items (see :attr:`can_rank`).
         """
         return Recommender(self.model, self.history, catalog=self.catalog)
+
+    @cached_property
+    def cards(self) -> ItemCards:
+        """A card (id, name, attributes, baskets) per item of the model: its item vectors'
+        vocabulary, else its history's; basket counts are 0 when the dataset is gone."""
+        history = self.history if self.find_dataset() is not None else None
+        if self.model.has_item_vectors:
+            item_ids = self.model.item_vectors_.id_map
+        elif history is not None:
+            item_ids = history.item_ids
+        else:
+            item_ids = self.catalog_ids()
+        return ItemCards(item_ids, self.catalog, history)
+
+    def catalog_ids(self) -> Any:
+        """The catalogue's item ids as an IdMap (for a model without its own vocabulary)."""
+        from customer2vec.data.ids import IdMap
+
+        return IdMap(self.catalog.table.index.tolist(), kind="item")
+
+    def search_items(self, text: str, n: int = 10) -> dict[str, Any]:
+        """Items whose id, name or attributes contain every word of ``text``: an exact id
+        first, then best sellers (see :meth:`ItemCards.search`)."""
+        return self.cards.search(text, n)
 
 
 def open_model(
