@@ -158,6 +158,7 @@ def test_customer_recommendations_stay_in_the_tribe_and_skip_bought(client):
 def test_session_recommendations(client):
     body = client.post("/recommendations", json={"items": [101, "102"], "n": 4}).json()
     assert body["customer_id"] is None and body["warnings"] == []
+    assert body["unknown_items"] == []
     ids = [i["item_id"] for i in body["items"]]
     assert len(ids) == 4 and {tribe_of_item(i) for i in ids} == {"A"}
     assert not {101, 102} & set(ids)
@@ -166,6 +167,7 @@ def test_session_recommendations(client):
 def test_session_with_some_unknown_items_warns(client):
     body = client.post("/recommendations", json={"items": [201, 999, "nope"]}).json()
     assert len(body["warnings"]) == 1 and "2 of 3 session items" in body["warnings"][0]
+    assert body["unknown_items"] == [999, "nope"]  # every one, exactly as sent
     assert {tribe_of_item(i["item_id"]) for i in body["items"]} == {"B"}
 
 

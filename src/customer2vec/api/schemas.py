@@ -93,6 +93,10 @@ class Recommendations(BaseModel):
     warnings: list[str] = Field(
         default_factory=list, description="E.g. session items unknown to the model."
     )
+    unknown_items: list[ExternalId] = Field(
+        default_factory=list,
+        description="Session items the model does not know (left out of the scoring).",
+    )
 
 
 class Session(BaseModel):

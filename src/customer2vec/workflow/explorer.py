@@ -247,7 +247,10 @@ class Explorer:
         with self._lock, warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DataWarning)
             hits = recommender.recommend_session(items, n=n, exclude_seen=exclude_seen)
-        return self._recommendations(hits, caught, None, exclude_seen)
+        result = self._recommendations(hits, caught, None, exclude_seen)
+        rows = self.history.item_ids.to_internal(list(items), on_unknown="missing")
+        result["unknown_items"] = [plain(items[i]) for i in np.flatnonzero(rows < 0)]
+        return result
 
     # -- segments --------------------------------------------------------------------------
     def segment_overview(self) -> dict[str, Any]:
@@ -320,6 +323,9 @@ class Explorer:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DataWarning)
                 self.recommender.recommend(first, n=1)
+                # A session takes another path (a new customer: inference for customer2vec).
+                top = self.history.item_ids.external[int(np.argmax(self.history.item_counts))]
+                self.recommender.recommend_session([top], n=1)
 
     def _start_map(self, map_items: int) -> None:
         """Answer ``map`` at once; project the best sellers in a background thread.
