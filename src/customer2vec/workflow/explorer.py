@@ -166,7 +166,8 @@ class Explorer:
 
     # -- customers -------------------------------------------------------------------------
     def list_customers(self, query: str, n: int, segment: int | None) -> dict[str, Any]:
-        """Customers whose id contains ``query`` (and in ``segment``), most baskets first."""
+        """Customers whose id contains ``query`` (and in ``segment``): an exact id first, then
+        most baskets first."""
         history = self._require_history()
         n_baskets = np.diff(history.customer_indptr)
         mask = np.ones(history.n_customers, dtype=bool)
@@ -183,6 +184,10 @@ class Explorer:
             mask &= labels == segment
         chosen = np.flatnonzero(mask)
         chosen = chosen[np.argsort(-n_baskets[chosen], kind="stable")]
+        if query.strip():  # the customer whose id is exactly the query comes first
+            exact = np.flatnonzero(self._customer_text.to_numpy()[chosen] == query.strip().lower())
+            if len(exact):
+                chosen = np.concatenate([chosen[exact], np.delete(chosen, exact)])
         return {
             "query": query,
             "total": len(chosen),
