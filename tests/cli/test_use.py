@@ -135,3 +135,33 @@ def test_evaluate_baselines_on_the_tribes(runner, tmp_path, tribes_dataset):
         assert result.exit_code == code, result.output
         assert result.stderr.startswith(message)
     assert runner.invoke(cli, ["evaluate", str(tribes_dataset), "-k", "ten"]).exit_code == 2
+
+
+def test_recommend_for_a_session_of_items(runner, tmp_path, tribes_dataset):
+    model = tmp_path / "i2v"
+    params = ["n_factors=16", "n_epochs=40", "sample=0.0", "n_threads=1"]
+    result = runner.invoke(
+        cli,
+        ["-q", "train", str(tribes_dataset), "--model", "item2vec", "--out", str(model)]
+        + [arg for p in params for arg in ("--param", p)],
+    )
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["recommend", str(model), "--items", "a1, a2,zz", "-n", "4"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("top 4 items for the session (item2vec)")
+    assert "1 of the session's items are unknown to the model and were left out: zz" in (
+        result.stderr
+    )
+    result = runner.invoke(
+        cli, ["recommend", str(model), "--items", "a1,a2,zz", "-n", "4", "--json"]
+    )
+    document = json.loads(result.stdout)
+    assert document["customer"] is None and document["unknown_items"] == ["zz"]
+    ids = [row["item_id"] for row in document["recommendations"]]
+    assert len(ids) == 4 and all(i.startswith("a") for i in ids)  # the session's tribe
+    assert not {"a1", "a2"} & set(ids)
+    both = runner.invoke(cli, ["recommend", str(model), "c0", "--items", "a1"])
+    neither = runner.invoke(cli, ["recommend", str(model)])
+    assert both.exit_code == neither.exit_code == 2
+    none_known = runner.invoke(cli, ["recommend", str(model), "--items", "zz,yy"])
+    assert none_known.exit_code == 1 and "none of the 2 session items" in none_known.stderr

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import click
 
 from customer2vec.cli._base import (
     OVERWRITE_HELP,
+    CliUsageError,
     cli,
     emit_evaluation,
     emit_rows,
@@ -16,6 +18,7 @@ from customer2vec.cli._base import (
     read_id_list,
     translate_errors,
 )
+from customer2vec.errors import DataWarning
 
 EXCLUDE_SEEN_HELP = (
     "Leave out (or keep) items the customer bought before; default: the model's choice "
@@ -25,39 +28,78 @@ EXCLUDE_SEEN_HELP = (
 
 @cli.command()
 @click.argument("model_dir", type=click.Path(path_type=Path))
-@click.argument("customer")
+@click.argument("customer", required=False)
+@click.option(
+    "--items",
+    "session",
+    help="A new customer's items so far, comma-separated (instead of CUSTOMER).",
+)
 @click.option("-n", default=10, show_default=True, help="Items to return.")
 @click.option("--exclude-seen/--include-seen", "exclude_seen", default=None, help=EXCLUDE_SEEN_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @translate_errors
 def recommend(
-    model_dir: Path, customer: str, n: int, exclude_seen: bool | None, as_json: bool
+    model_dir: Path,
+    customer: str | None,
+    session: str | None,
+    n: int,
+    exclude_seen: bool | None,
+    as_json: bool,
 ) -> None:
-    """Show the top N items for CUSTOMER, with names and attributes.
+    """Show the top N items for CUSTOMER (or a session's --items), with names and attributes.
 
     The model must rank items (als, item2vec, customer2vec, next-basket, tifu-knn, ...); the
-    customer's history is rebuilt from the dataset the model was trained on.
+    customer's history is rebuilt from the dataset the model was trained on. A session (a
+    customer the model has never seen) is given by its items; items the model does not know
+    are reported and left out.
 
     \b
     Examples:
       customer2vec recommend models/als 1364 -n 5
       customer2vec recommend models/tifu 1364 --include-seen --json
+      customer2vec recommend models/i2v --items 1082185,995242 -n 5
     """
     from customer2vec.recommend.recommender import Recommender
 
+    if (customer is None) == (session is None):
+        raise CliUsageError("give either CUSTOMER or --items A,B,C (a session), not both.")
     recommender = Recommender.load(model_dir)
-    hits = recommender.recommend(customer, n=n, exclude_seen=exclude_seen)
+    unknown: list[str] = []
+    if session is not None:
+        items = [item.strip() for item in session.split(",") if item.strip()]
+        if not items:
+            raise CliUsageError("--items needs item ids separated by commas, e.g. --items 12,34.")
+        known = recommender.history.item_ids.to_internal(items, on_unknown="missing")
+        unknown = [item for item, row in zip(items, known, strict=True) if row < 0]
+        with warnings.catch_warnings():  # the unknown items are reported below
+            warnings.simplefilter("ignore", DataWarning)
+            hits = recommender.recommend_session(
+                items, n=n, exclude_seen=True if exclude_seen is None else exclude_seen
+            )
+        customer_id = None
+    else:
+        hits = recommender.recommend(customer, n=n, exclude_seen=exclude_seen)
+        customer_id = recommender.customer_id(customer)
     table = recommender.describe(hits)
-    customer_id = recommender.customer_id(customer)
     if as_json:
         document = {
             "customer": customer_id,
             "model": recommender.model.name,
             "recommendations": frame_records(table),
         }
+        if session is not None:
+            document["unknown_items"] = unknown
         click.echo(json.dumps(document, indent=2, default=str))
         return
-    click.echo(f"top {n} items for customer {customer_id} ({recommender.model.name})")
+    if unknown:
+        shown = ", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else "")
+        click.echo(
+            f"warning: {len(unknown)} of the session's items are unknown to the model and were "
+            f"left out: {shown}",
+            err=True,
+        )
+    whom = "the session" if session is not None else f"customer {customer_id}"
+    click.echo(f"top {n} items for {whom} ({recommender.model.name})")
     if table.empty:
         click.echo("(no items left to recommend)")
         return

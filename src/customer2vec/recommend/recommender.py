@@ -285,8 +285,9 @@ class Recommender:
                 else f"{len(unknown)} unknown customer ids (first: {first})"
             )
             raise UnknownIdError(
-                f"{what}: no baskets in the model's dataset. Recommend for a new customer "
-                "from its items with recommend_session."
+                f"{what}: no baskets in the model's dataset. For a new customer, recommend "
+                "from their items: customer2vec recommend MODEL --items A,B,C "
+                "(Python: recommend_session)."
             )
         return index
 
