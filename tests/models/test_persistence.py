@@ -175,6 +175,9 @@ def test_saving_replaces_only_our_own_model_folders(model_dir, project):
         model.save(model_dir, overwrite=True)
     assert (model_dir / "notes.md").read_text() == "why I trained this"
     with pytest.raises(DataValidationError, match="holds a customer2vec dataset, not a model"):
+        model.save(project / "ds", overwrite=True, meta={})
+    # Without meta, a model keeps the dataset it knows: its own dataset folder is an input.
+    with pytest.raises(DataValidationError, match="overlaps the input"):
         model.save(project / "ds", overwrite=True)
     with pytest.raises(DataValidationError, match="overlaps the input"):  # its own dataset
         model.save(project / "ds" / "als", meta={"dataset": model.meta_["dataset"]})
