@@ -65,3 +65,23 @@ def test_fit_on_a_dataset_object_and_a_corpus_agree(shop) -> None:
     assert a.meta_["dataset"]["path"] == str(shop.resolve())
     assert "meta_" not in b.__dict__
     assert np.array_equal(a.popularity_, b.popularity_)
+
+
+def test_fit_on_a_dataset_leaves_out_rare_items_and_the_saved_model_remembers(
+    shop, tmp_path
+) -> None:
+    from customer2vec.corpus import build_baskets
+    from customer2vec.recommend.saved import SavedModel
+
+    counts = build_baskets(customer2vec.Dataset.open(shop)).item_counts
+    cut = int(np.median(counts)) + 1
+    model = customer2vec.Item2Vec(n_factors=8, n_epochs=1, n_threads=1)
+    model.fit(shop, min_item_count=cut)
+    assert len(model.item_vectors_) == int((counts >= cut).sum()) < len(counts)
+    saved = SavedModel.open(model.save(tmp_path / "i2v"))
+    assert saved.min_item_count == cut
+    assert len(saved.history.item_ids) == len(model.item_vectors_)
+    with pytest.raises(customer2vec.ConfigError, match="min_item_count"):
+        customer2vec.Item2Vec().fit(
+            build_baskets(customer2vec.Dataset.open(shop)), min_item_count=2
+        )

@@ -7,6 +7,7 @@ An engine only has to register tables and run queries; everything else is plain 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from pathlib import Path
@@ -71,8 +72,10 @@ class DuckDBEngine:
         if temp_directory:
             self.con.execute(f"SET temp_directory = {quote_literal(str(temp_directory))}")
         self.con.execute("SET preserve_insertion_order = true")
-        # DuckDB draws its own progress bar on stdout, where only results may go.
-        self.con.execute("SET enable_progress_bar = false")
+        # DuckDB draws its own progress bar on stdout, where only results may go. In a Jupyter
+        # kernel without ipywidgets DuckDB refuses any change to the setting, which is off there.
+        with contextlib.suppress(duckdb.InvalidInputException):
+            self.con.execute("SET enable_progress_bar = false")
 
     def register_parquet(self, name: str, path: str | Path) -> None:
         self.con.execute(

@@ -9,7 +9,8 @@ Everything about a model is declared once, on its class:
   class's ``_parameter_constraints`` are checked (``models.params``) at the start of every
   ``fit``: the base wraps each subclass's ``fit``.
 - ``fit(corpus) -> self`` trains from scratch; fitted state ends in ``_``. ``fit`` also takes
-  a :class:`Dataset` or a dataset path (``models.library``: the corpus is built, and the
+  a :class:`Dataset` or a dataset path (``models.library``: the corpus is built, with
+  ``fit(dataset, min_item_count=N)`` leaving out rarer items as ``train`` does, and the
   dataset is remembered in ``meta_`` so a saved model works from the command line).
 - Capabilities: ``has_item_vectors``, ``has_customer_vectors``, ``can_rank`` (and, for
   ranking models, ``repeats``) say what a fitted model offers, so callers ask instead of
@@ -328,14 +329,16 @@ def _validating(fit: Callable[..., Any]) -> Callable[..., Any]:
     """``fit`` that first checks the model's hyperparameters (``params.validate_params``)."""
 
     @functools.wraps(fit)
-    def checked_fit(self: Model, data: Any, *args: Any, **kwargs: Any) -> Any:
+    def checked_fit(
+        self: Model, data: Any, *args: Any, min_item_count: int = 1, **kwargs: Any
+    ) -> Any:
         from customer2vec.models.library import as_corpus, dataset_meta
 
         validate_params(self)
-        corpus, dataset = as_corpus(data, self.corpus_kind)
+        corpus, dataset = as_corpus(data, self.corpus_kind, min_item_count=min_item_count)
         fitted = fit(self, corpus, *args, **kwargs)
         if dataset is not None:
-            self.meta_ = dataset_meta(dataset)
+            self.meta_ = dataset_meta(dataset, min_item_count=min_item_count)
         return fitted
 
     return checked_fit

@@ -7,6 +7,7 @@ line can use (``customer2vec similar DIR ITEM``, ``recommend``, ``serve``)::
 
     from customer2vec import Item2Vec
     model = Item2Vec().fit("data/shop")            # a dataset directory from `ingest`
+    Item2Vec().fit("data/shop", min_item_count=5)  # items in 5+ baskets, as `train` can
     model.similar("SKU-1042", n=5)                 # DataFrame: item_id, score, rank, names
     model.item_vectors_.to_frame(wide=True)        # item_id, dim_0 ... dim_63
     model.save("models/i2v")                       # then: customer2vec similar models/i2v SKU-1042
@@ -21,17 +22,27 @@ from typing import Any
 import pandas as pd
 
 from customer2vec.columns import Columns
+from customer2vec.config import require_int
 from customer2vec.data.dataset import Dataset
+from customer2vec.errors import ConfigError
 
 __all__ = ["as_corpus", "dataset_meta", "similar_frame"]
 
 
 def as_corpus(data: Any, kind: str, *, min_item_count: int = 1) -> tuple[Any, Dataset | None]:
     """``(corpus, dataset)``: ``data`` itself when it is a corpus, else the corpus of ``kind``
-    built from the dataset ``data`` is or names (``dataset`` is then that dataset)."""
+    built from the dataset ``data`` is or names (``dataset`` is then that dataset), without
+    the items in fewer than ``min_item_count`` baskets."""
+    require_int(min_item_count, "min_item_count", minimum=1)
     if isinstance(data, str | os.PathLike):
         data = Dataset.open(data)
     if not isinstance(data, Dataset):
+        if min_item_count != 1:
+            raise ConfigError(
+                f"min_item_count={min_item_count} applies when fitting on a dataset; this "
+                f"{type(data).__name__} is built already (build it with min_item_count, or "
+                "pass the dataset)."
+            )
         return data, None
     from customer2vec.corpus import build_baskets, build_baskets_with_tables
 
@@ -44,13 +55,15 @@ def as_corpus(data: Any, kind: str, *, min_item_count: int = 1) -> tuple[Any, Da
     return build_copurchase(data), data
 
 
-def dataset_meta(dataset: Dataset) -> dict[str, Any]:
-    """``model.json``'s reference to the dataset a model was fitted on (absolute path)."""
+def dataset_meta(dataset: Dataset, *, min_item_count: int = 1) -> dict[str, Any]:
+    """``model.json``'s reference to the dataset a model was fitted on (absolute path), and
+    the ``min_item_count`` its corpus was built with (so a saved model's history matches)."""
     return {
         "dataset": {
             "path": str(Path(os.path.abspath(dataset.path))),
             "fingerprint": dataset.meta.get("fingerprint"),
-        }
+        },
+        "config": {"min_item_count": min_item_count},
     }
 
 
