@@ -45,6 +45,13 @@ from customer2vec.cli._base import (
 )
 @click.option("--tune-trials", type=int, help="Parameter settings to try with --tune [12].")
 @click.option("--tune-sample", type=float, help="Share of customers to tune on [0.1].")
+@click.option(
+    "--sample",
+    type=float,
+    help="Train on this share of customers, in (0, 1] (chosen by a hash of the customer id; "
+    "the model still recommends and exports for every customer) [1].",
+)
+@click.option("--sample-seed", type=int, help="Salt of the --sample hash: another sample [0].")
 @click.option("--overwrite", is_flag=True, help=OVERWRITE_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the model summary as JSON.")
 @translate_errors
@@ -57,10 +64,16 @@ def train(
     tune: bool | None,
     tune_trials: int | None,
     tune_sample: float | None,
+    sample: float | None,
+    sample_seed: int | None,
     overwrite: bool,
     as_json: bool,
 ) -> None:
     """Train a model on a dataset and save it to a model directory.
+
+    --sample 0.1 pulls only a tenth of the customers' baskets into memory (the item
+    vocabulary stays everyone's), so a model trains on one machine when the data does not
+    fit; the sample is recorded in model.json.
 
     \b
     Examples:
@@ -68,6 +81,7 @@ def train(
       customer2vec train data/cj --model als --out models/als --param n_factors=128
       customer2vec train data/cj --config item2vec.toml --out models/i2v
       customer2vec train data/cj --model item2vec --tune --out models/i2v-tuned
+      customer2vec train data/big --model customer2vec --sample 0.1 --out models/c2v
     """
     from customer2vec.models import model_names
     from customer2vec.workflow.training import parse_param, resolve_config, train_to_directory
@@ -79,6 +93,8 @@ def train(
         tune=tune,
         tune_trials=tune_trials,
         tune_sample=tune_sample,
+        sample=sample,
+        sample_seed=sample_seed,
     )
     if config["model"] not in model_names():
         raise CliUsageError(
@@ -91,6 +107,8 @@ def train(
         "params": model.get_params(),
         **model.meta_["timings"],
     }
+    if model.meta_.get("sample"):
+        summary["sample"] = model.meta_["sample"]
     if model.has_item_vectors:
         summary["item_vectors"] = [len(model.item_vectors_), model.item_vectors_.dim]
     if model.has_customer_vectors:
@@ -98,13 +116,7 @@ def train(
     if as_json:
         click.echo(json.dumps(summary, indent=2, default=str))
         return
-    emit_rows(
-        [
-            (k, v if not isinstance(v, list) else " x ".join(map(str, v)))
-            for k, v in summary.items()
-            if k != "params"
-        ]
-    )
+    emit_rows([(k, _show_value(v)) for k, v in summary.items() if k != "params"])
     hint = "similar {} ITEM" if model.has_item_vectors else "recommend {} CUSTOMER"
     click.echo(f"\nNext: customer2vec {hint.format(out)}", err=True)
 
@@ -234,3 +246,12 @@ def evaluate_items(
         click.echo(table.to_json(orient="records", indent=2))
     else:
         click.echo(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+
+
+def _show_value(value: object) -> object:
+    """A summary value as one line: ``64 x 32`` for a shape, ``key value, ...`` for a dict."""
+    if isinstance(value, list):
+        return " x ".join(map(str, value))
+    if isinstance(value, dict):
+        return ", ".join(f"{key} {item}" for key, item in value.items())
+    return value
