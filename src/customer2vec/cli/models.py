@@ -10,10 +10,13 @@ import click
 from customer2vec.cli._base import (
     OVERWRITE_HELP,
     CliUsageError,
+    check_spark_master,
     cli,
     emit_rows,
+    engine_option,
     frame_records,
     pd_notna,
+    spark_master_option,
     translate_errors,
 )
 
@@ -175,27 +178,50 @@ def similar(model_dir: Path, item: str, n: int, as_json: bool) -> None:
     show_default=True,
     help="parquet: id + list<float32> `vector`; word2vec: text.",
 )
+@engine_option
+@spark_master_option
 @translate_errors
-def export(model_dir: Path, out: Path, what: str, fmt: str) -> None:
+def export(
+    model_dir: Path, out: Path, what: str, fmt: str, engine: str, spark_master: str | None
+) -> None:
     """Export item or customer vectors to Parquet or word2vec text format.
+
+    Customers: every customer of the model's dataset. A model's own vector where it learned
+    one, inferred for the others where it can (customer2vec); for a model with item vectors
+    only, the mean of the unit vectors of the items each customer bought. With --engine
+    spark, Spark computes them by partition of customers into a folder of Parquet parts.
 
     \b
     Examples:
       customer2vec export models/i2v --out item_vectors.parquet
       customer2vec export models/i2v --out vectors.txt --format word2vec
       customer2vec export models/als --what customers --out customers.parquet
+      customer2vec export models/c2v --what customers --out customers --engine spark
     """
+    from customer2vec.recommend.customers import saved_customer_embeddings
     from customer2vec.vectors.export import export_embeddings
     from customer2vec.workflow.opened import open_model
 
-    model = open_model(model_dir).model
-    has = model.has_item_vectors if what == "items" else model.has_customer_vectors
-    if not has:
+    check_spark_master(engine, spark_master)
+    if engine == "spark":
+        if what != "customers" or fmt != "parquet":
+            raise CliUsageError(
+                "--engine spark exports customer vectors to Parquet (--what customers "
+                "--format parquet); item vectors are small: export them without --engine."
+            )
+        from customer2vec.workflow.distributed import export_customers_on_spark
+
+        written = export_customers_on_spark(model_dir, out, master=spark_master)
+        click.echo(f"wrote {written.rows:,} customers to {written.path}/ (Spark)")
+        return
+    opened = open_model(model_dir)
+    model = opened.model
+    if what == "items" and not model.has_item_vectors:
         raise CliUsageError(
-            f"model {model.name!r} has no {what[:-1]} vectors; "
-            f"train one that does (e.g. als, customer2vec)."
+            f"model {model.name!r} has no item vectors; train one that does (e.g. als, "
+            "item2vec, customer2vec)."
         )
-    vectors = model.item_vectors_ if what == "items" else model.customer_vectors_
+    vectors = model.item_vectors_ if what == "items" else saved_customer_embeddings(opened)
     path = export_embeddings(vectors, out, fmt=fmt)
     click.echo(f"wrote {len(vectors):,} {what} x {vectors.dim} dims to {path}")
 

@@ -1,0 +1,22 @@
+"""One local Spark session (local[2]) for every Spark test; skipped without PySpark or Java."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def spark():
+    pytest.importorskip("pyspark")
+    if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
+        pytest.skip("Spark needs a Java runtime (17+)")
+    from customer2vec.data.spark import spark_session, stop_spark
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    session = spark_session("local[2]", config={"spark.ui.showConsoleProgress": "false"})
+    yield session
+    stop_spark()
