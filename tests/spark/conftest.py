@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import warnings
 
 import pytest
 
@@ -17,6 +18,7 @@ def spark():
     from customer2vec.data.spark import spark_session, stop_spark
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    warnings.filterwarnings("ignore", "PySpark does not yet fully support", FutureWarning)
     session = spark_session("local[2]", config={"spark.ui.showConsoleProgress": "false"})
     yield session
     stop_spark()

@@ -44,6 +44,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+import customer2vec.errors as errors
 from customer2vec.columns import Columns
 from customer2vec.config import require_int
 from customer2vec.corpus.baskets import BasketCorpus
@@ -51,7 +52,7 @@ from customer2vec.data.ids import IdMap
 from customer2vec.data.spark import DEFAULT_MASTER, REMOTE_VARIABLE, spark_session
 from customer2vec.errors import DataValidationError, UnknownIdError
 from customer2vec.recommend.customers import customer_embeddings, customer_vectors_origin
-from customer2vec.recommend.ranker import check_ranking
+from customer2vec.recommend.ranker import Ranker
 from customer2vec.recommend.recommender import BATCH_SIZE, Recommender
 from customer2vec.recommend.saved import SavedModel, model_items
 
@@ -67,6 +68,7 @@ CUST, BASKET, ITEM, SEQ, TIME = (
 )
 _ITEMS = "items"  # one basket's model item indices, in line order
 #: Files Spark writes into an output folder (a folder holding anything else is not replaced).
+_OUR_ERROR = re.compile(r"customer2vec\.errors\.(\w+): ([^\n]+)")
 _SPARK_FILES = re.compile(r"(\.?part-.*|\._SUCCESS\.crc|_SUCCESS|\.?_committed_.*|\.?_started_.*)")
 
 
@@ -117,7 +119,7 @@ def recommend_on_spark(
     """
     require_int(n, "n", minimum=1)
     saved = SavedModel.open(model_dir)
-    check_ranking(saved.model)
+    Ranker(saved.model, exclude_seen=exclude_seen)  # checks the model and the flag here
     task = {"n": n, "exclude_seen": exclude_seen}
     return _apply(saved, "recommend", out, task, customers=customers, master=master)
 
@@ -185,11 +187,25 @@ def _apply(
         functools.partial(apply_partition, task=task), schema
     )
     log.info("%s on Spark (%s) ...", what, spark.sparkContext.master if _classic(spark) else "")
-    result.write.mode("overwrite").parquet(str(path))
+    try:
+        result.write.mode("overwrite").parquet(str(path))
+    except Exception as err:  # a task's error comes back wrapped in Spark's
+        raise _task_error(err) from err
     written = spark.read.parquet(str(path))
     counts = written.agg(fn.count("*").alias("rows"), fn.countDistinct(CUST).alias("customers"))
     row = counts.collect()[0]
     return SparkOutput(path, int(row["rows"]), int(row["customers"]))
+
+
+def _task_error(err: Exception) -> Exception:
+    """Our error raised in a Spark task, as itself (one line); any other error unchanged."""
+    found = _OUR_ERROR.findall(str(err))
+    if not found:
+        return err
+    name, message = found[-1]
+    kind = getattr(errors, name, None)
+    kind = kind if isinstance(kind, type) and issubclass(kind, Exception) else DataValidationError
+    return kind(f"{message.strip()} (in a Spark task)")
 
 
 def _session(master: str | None) -> Any:
