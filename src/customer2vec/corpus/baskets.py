@@ -243,7 +243,7 @@ def build_baskets(
 def _build(
     engine: Engine, *, min_item_count: int, dedupe: bool, sample: CustomerSample | None = None
 ) -> BasketCorpus:
-    chosen = "TRUE" if sample is None else sample.sql(f"p.{Columns.CUSTOMER}")
+    chosen = "TRUE" if sample is None or sample.everyone else _chosen_sql(sample)
     columns = engine.arrow("SELECT * FROM transactions LIMIT 0").schema.names
     missing = [name for name in _REQUIRED if name not in columns]
     if missing:
@@ -361,6 +361,14 @@ def _baskets_sql(has_time: bool, *, min_item_count: int, dedupe: bool, chosen: s
         FROM kept
         GROUP BY {c}, {b}
         ORDER BY {c}, MIN({s}), {b}"""
+
+
+def _chosen_sql(sample: CustomerSample) -> str:
+    """Whether line ``p`` is a sampled customer's (the hash runs once per customer)."""
+    c = quote_ident(Columns.CUSTOMER)
+    return f"""p.{c} IN (
+        SELECT {c} FROM (SELECT DISTINCT {c} FROM transactions) AS d
+        WHERE {sample.sql(f"d.{Columns.CUSTOMER}")})"""
 
 
 def _sampled_lines_sql(chosen: str) -> str:
