@@ -20,5 +20,7 @@ def spark():
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     warnings.filterwarnings("ignore", "PySpark does not yet fully support", FutureWarning)
     session = spark_session("local[2]", config={"spark.ui.showConsoleProgress": "false"})
+    # Small Arrow batches: customers are split across the batches a task receives.
+    session.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", "7")
     yield session
     stop_spark()

@@ -67,7 +67,9 @@ def assert_same_recommendations(single: pd.DataFrame, spread: pd.DataFrame) -> N
 @pytest.mark.parametrize("name", ["item2vec", "tifu-knn", "next-basket", "customer2vec"])
 def test_recommend_batch_on_spark_equals_one_machine(spark, models, tmp_path, name) -> None:
     single = Recommender.load(models[name]).recommend_many(None, n=4)
-    written = recommend_on_spark(models[name], tmp_path / "recs", n=4, master="local[2]")
+    written = recommend_on_spark(
+        models[name], tmp_path / "recs", n=4, master="local[2]", batch_size=5
+    )
     spread = pd.read_parquet(written.path)
     assert_same_recommendations(single, spread)
     assert written.rows == len(single)
@@ -91,7 +93,9 @@ def test_export_customers_on_spark_equals_one_machine(spark, models, tmp_path) -
     for name in ("item2vec", "customer2vec"):  # roll-up; stored + inferred
         saved = SavedModel.open(models[name])
         single = saved_customer_embeddings(saved)
-        written = export_customers_on_spark(models[name], tmp_path / name, master="local[2]")
+        written = export_customers_on_spark(
+            models[name], tmp_path / name, master="local[2]", batch_size=4
+        )
         table = pd.read_parquet(written.path).sort_values("customer_id", ignore_index=True)
         assert table["customer_id"].tolist() == sorted(single.keys.tolist())
         assert len(table) == 36

@@ -102,11 +102,13 @@ def recommend_on_spark(
     customers: Sequence[Any] | None = None,
     exclude_seen: bool | None = None,
     master: str | None = None,
+    batch_size: int = BATCH_SIZE,
 ) -> SparkOutput:
     """``Recommender.recommend_many`` on Spark, written to the Parquet folder ``out``.
 
     Rows are ``customer_id, item_id, score, rank`` as on one machine, for every customer of
     the model's dataset (or ``customers``), sorted by customer and rank within each part.
+    A task scores ``batch_size`` customers at a time, as one machine does.
 
     Raises
     ------
@@ -118,14 +120,19 @@ def recommend_on_spark(
         If ``out`` is taken, or the dataset is gone.
     """
     require_int(n, "n", minimum=1)
+    require_int(batch_size, "batch_size", minimum=1)
     saved = SavedModel.open(model_dir)
     Ranker(saved.model, exclude_seen=exclude_seen)  # checks the model and the flag here
-    task = {"n": n, "exclude_seen": exclude_seen}
+    task = {"n": n, "exclude_seen": exclude_seen, "batch_size": batch_size}
     return _apply(saved, "recommend", out, task, customers=customers, master=master)
 
 
 def export_customers_on_spark(
-    model_dir: str | Path, out: str | Path, *, master: str | None = None
+    model_dir: str | Path,
+    out: str | Path,
+    *,
+    master: str | None = None,
+    batch_size: int = BATCH_SIZE,
 ) -> SparkOutput:
     """``export --what customers`` on Spark: ``customer_id, vector`` Parquet parts in ``out``.
 
@@ -139,9 +146,11 @@ def export_customers_on_spark(
     DataValidationError
         If ``out`` is taken, or the dataset is gone.
     """
+    require_int(batch_size, "batch_size", minimum=1)
     saved = SavedModel.open(model_dir)
     customer_vectors_origin(saved.model)
-    return _apply(saved, "customers", out, {}, customers=None, master=master)
+    task = {"batch_size": batch_size}
+    return _apply(saved, "customers", out, task, customers=None, master=master)
 
 
 # -- driver ------------------------------------------------------------------------------
@@ -374,12 +383,18 @@ def apply_partition(frames: Iterator[pd.DataFrame], task: _Task) -> Iterator[pd.
         history = _history(chunk, items, task.has_time)
         if task.what == "recommend":
             recommender = Recommender(saved.model, history)
-            yield recommender.recommend_many(
-                None, n=task.n, exclude_seen=task.exclude_seen, progress=False
+            table = recommender.recommend_many(
+                None,
+                n=task.n,
+                exclude_seen=task.exclude_seen,
+                batch_size=task.batch_size,
+                progress=False,
             )
         else:
             vectors = customer_embeddings(saved.model, history)
-            yield pd.DataFrame({CUST: vectors.keys, "vector": list(vectors.vectors)})
+            table = pd.DataFrame({CUST: vectors.keys, "vector": list(vectors.vectors)})
+        # Arrow-backed text columns concatenated from batches are chunked; Spark wants one.
+        yield table.astype({c: object for c in table if isinstance(table[c].dtype, pd.StringDtype)})
 
 
 def _open(task: _Task) -> tuple[SavedModel, IdMap]:
