@@ -769,6 +769,20 @@ TRAIN = [
     C("train-unknown-param", _train_param("nosuch=1", mention=["nosuch"]), 2),
     C("train-param-without-value", _train_param("novalue", mention=["novalue"]), 2),
     C("train-param-empty-key", _train_param("=3"), 2),
+    C(
+        "train-sample-zero",
+        lambda w, t: Call(
+            ["train", w.ds, "--model", "item2vec", "--out", t / "M", "--sample", 0], ["--sample"]
+        ),
+        2,
+    ),
+    C(
+        "train-sample-above-one",
+        lambda w, t: Call(
+            ["train", w.ds, "--model", "item2vec", "--out", t / "M", "--sample", 2], ["--sample"]
+        ),
+        2,
+    ),
     C("train-n-epochs-zero", _train_param("n_epochs=0", mention=["n_epochs"]), 2),
     C("train-n-epochs-float", _train_param("n_epochs=1.5", mention=["n_epochs"]), 2),
     C("train-learning-rate-nan", _train_param("learning_rate=nan", mention=["learning_rate"]), 2),
@@ -1203,6 +1217,14 @@ def _batch_into_model(w: World, t: Path) -> Call:
 
 BATCH = [
     C("batch-n-zero", _batch(None, "-n", 0), 2),
+    C(
+        "batch-spark-master-without-engine",
+        lambda w, t: Call(
+            ["recommend-batch", w.tifu, "--out", t / "r.parquet", "--spark-master", "local[2]"],
+            ["--engine spark"],
+        ),
+        2,
+    ),
     C("batch-n-negative", _batch(None, "-n", -2), 2),
     C("batch-out-missing-parent", _batch_missing_parent, OK_OR_1),
     C(
@@ -1269,7 +1291,7 @@ EXPORT = [
     C(
         "export-customers-without-vectors",
         lambda w, t: Call(
-            ["export", w.i2v, "--what", "customers", "--out", t / "v.parquet"], ["item2vec"]
+            ["export", w.tifu, "--what", "customers", "--out", t / "v.parquet"], ["tifu-knn"]
         ),
         2,
     ),

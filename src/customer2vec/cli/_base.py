@@ -184,3 +184,36 @@ def emit_info(info: dict[str, Any], *, as_json: bool) -> None:
         rows.append((f"dropped: {reason}", f"{count:,}"))
     rows.append(("tables", ", ".join(info.get("tables", []))))
     emit_rows(rows)
+
+
+#: Engines a command can run on: this machine (DuckDB) or a Spark cluster.
+ENGINES = ("duckdb", "spark")
+
+
+def engine_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--engine duckdb|spark`` (default duckdb): where the command's data work runs."""
+    return click.option(
+        "--engine",
+        type=click.Choice(ENGINES),
+        default="duckdb",
+        show_default=True,
+        help="Where the work runs: duckdb (this machine) or spark (see --spark-master).",
+    )(func)
+
+
+def spark_master_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--spark-master URL`` for ``--engine spark`` (default: local[*], or SPARK_REMOTE)."""
+    return click.option(
+        "--spark-master",
+        "spark_master",
+        default=None,
+        metavar="URL",
+        help="Spark master for --engine spark: local[*], local[2], spark://host:7077, yarn "
+        "[local[*], or the Spark Connect server in SPARK_REMOTE].",
+    )(func)
+
+
+def check_spark_master(engine: str, spark_master: str | None) -> None:
+    """Refuse ``--spark-master`` without ``--engine spark`` (it would be ignored)."""
+    if spark_master is not None and engine != "spark":
+        raise CliUsageError("--spark-master needs --engine spark.")

@@ -10,11 +10,14 @@ import click
 from customer2vec.cli._base import (
     OVERWRITE_HELP,
     CliUsageError,
+    check_spark_master,
     cli,
     emit_rows,
+    engine_option,
     frame_records,
     log,
     pd_notna,
+    spark_master_option,
     translate_errors,
 )
 from customer2vec.errors import UnknownIdError
@@ -47,6 +50,13 @@ from customer2vec.errors import UnknownIdError
 )
 @click.option("--tune-trials", type=int, help="Parameter settings to try with --tune [12].")
 @click.option("--tune-sample", type=float, help="Share of customers to tune on [0.1].")
+@click.option(
+    "--sample",
+    type=float,
+    help="Train on this share of customers, in (0, 1] (chosen by a hash of the customer id; "
+    "the model still recommends and exports for every customer) [1].",
+)
+@click.option("--sample-seed", type=int, help="Salt of the --sample hash: another sample [0].")
 @click.option("--overwrite", is_flag=True, help=OVERWRITE_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the model summary as JSON.")
 @translate_errors
@@ -59,10 +69,16 @@ def train(
     tune: bool | None,
     tune_trials: int | None,
     tune_sample: float | None,
+    sample: float | None,
+    sample_seed: int | None,
     overwrite: bool,
     as_json: bool,
 ) -> None:
     """Train a model on a dataset and save it to a model directory.
+
+    --sample 0.1 pulls only a tenth of the customers' baskets into memory (the item
+    vocabulary stays everyone's), so a model trains on one machine when the data does not
+    fit; the sample is recorded in model.json.
 
     \b
     Examples:
@@ -70,6 +86,7 @@ def train(
       customer2vec train data/cj --model als --out models/als --param n_factors=128
       customer2vec train data/cj --config item2vec.toml --out models/i2v
       customer2vec train data/cj --model item2vec --tune --out models/i2v-tuned
+      customer2vec train data/big --model customer2vec --sample 0.1 --out models/c2v
     """
     from customer2vec.models import model_names
     from customer2vec.workflow.training import parse_param, resolve_config, train_to_directory
@@ -81,6 +98,8 @@ def train(
         tune=tune,
         tune_trials=tune_trials,
         tune_sample=tune_sample,
+        sample=sample,
+        sample_seed=sample_seed,
     )
     if config["model"] not in model_names():
         raise CliUsageError(
@@ -93,6 +112,8 @@ def train(
         "params": model.get_params(),
         **model.meta_["timings"],
     }
+    if model.meta_.get("sample"):
+        summary["sample"] = model.meta_["sample"]
     if model.has_item_vectors:
         summary["item_vectors"] = [len(model.item_vectors_), model.item_vectors_.dim]
     if model.has_customer_vectors:
@@ -100,13 +121,7 @@ def train(
     if as_json:
         click.echo(json.dumps(summary, indent=2, default=str))
         return
-    emit_rows(
-        [
-            (k, v if not isinstance(v, list) else " x ".join(map(str, v)))
-            for k, v in summary.items()
-            if k != "params"
-        ]
-    )
+    emit_rows([(k, _show_value(v)) for k, v in summary.items() if k != "params"])
     hint = "similar {} ITEM" if model.has_item_vectors else "recommend {} CUSTOMER"
     log.info("\nNext: customer2vec %s", hint.format(out))
 
@@ -170,27 +185,50 @@ def similar(model_dir: Path, item: str, n: int, as_json: bool) -> None:
     show_default=True,
     help="parquet: id + list<float32> `vector`; word2vec: text.",
 )
+@engine_option
+@spark_master_option
 @translate_errors
-def export(model_dir: Path, out: Path, what: str, fmt: str) -> None:
+def export(
+    model_dir: Path, out: Path, what: str, fmt: str, engine: str, spark_master: str | None
+) -> None:
     """Export item or customer vectors to Parquet or word2vec text format.
+
+    Customers: every customer of the model's dataset. A model's own vector where it learned
+    one, inferred for the others where it can (customer2vec); for a model with item vectors
+    only, the mean of the unit vectors of the items each customer bought. With --engine
+    spark, Spark computes them by partition of customers into a folder of Parquet parts.
 
     \b
     Examples:
       customer2vec export models/i2v --out item_vectors.parquet
       customer2vec export models/i2v --out vectors.txt --format word2vec
       customer2vec export models/als --what customers --out customers.parquet
+      customer2vec export models/c2v --what customers --out customers --engine spark
     """
+    from customer2vec.recommend.customers import saved_customer_embeddings
     from customer2vec.vectors.export import export_embeddings
     from customer2vec.workflow.opened import open_model
 
-    model = open_model(model_dir).model
-    has = model.has_item_vectors if what == "items" else model.has_customer_vectors
-    if not has:
+    check_spark_master(engine, spark_master)
+    if engine == "spark":
+        if what != "customers" or fmt != "parquet":
+            raise CliUsageError(
+                "--engine spark exports customer vectors to Parquet (--what customers "
+                "--format parquet); item vectors are small: export them without --engine."
+            )
+        from customer2vec.workflow.distributed import export_customers_on_spark
+
+        written = export_customers_on_spark(model_dir, out, master=spark_master)
+        click.echo(f"wrote {written.rows:,} customers to {written.path}/ (Spark)")
+        return
+    opened = open_model(model_dir)
+    model = opened.model
+    if what == "items" and not model.has_item_vectors:
         raise CliUsageError(
-            f"model {model.name!r} has no {what[:-1]} vectors; "
-            f"train one that does (e.g. als, customer2vec)."
+            f"model {model.name!r} has no item vectors; train one that does (e.g. als, "
+            "item2vec, customer2vec)."
         )
-    vectors = model.item_vectors_ if what == "items" else model.customer_vectors_
+    vectors = model.item_vectors_ if what == "items" else saved_customer_embeddings(opened)
     path = export_embeddings(vectors, out, fmt=fmt)
     click.echo(f"wrote {len(vectors):,} {what} x {vectors.dim} dims to {path}")
 
@@ -241,3 +279,12 @@ def evaluate_items(
         click.echo(table.to_json(orient="records", indent=2))
     else:
         click.echo(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+
+
+def _show_value(value: object) -> object:
+    """A summary value as one line: ``64 x 32`` for a shape, ``key value, ...`` for a dict."""
+    if isinstance(value, list):
+        return " x ".join(map(str, value))
+    if isinstance(value, dict):
+        return ", ".join(f"{key} {item}" for key, item in value.items())
+    return value

@@ -11,11 +11,14 @@ import click
 from customer2vec.cli._base import (
     OVERWRITE_HELP,
     CliUsageError,
+    check_spark_master,
     cli,
     emit_evaluation,
     emit_rows,
+    engine_option,
     frame_records,
     read_id_list,
+    spark_master_option,
     translate_errors,
 )
 from customer2vec.errors import DataWarning
@@ -112,7 +115,8 @@ def recommend(
     "--out",
     required=True,
     type=click.Path(path_type=Path),
-    help="Parquet file to write: customer_id, item_id, score, rank (1 = best).",
+    help="Parquet file to write: customer_id, item_id, score, rank (1 = best); with "
+    "--engine spark, a folder of Parquet parts.",
 )
 @click.option("-n", default=10, show_default=True, help="Items per customer.")
 @click.option(
@@ -122,20 +126,51 @@ def recommend(
     help="Text file with one customer id per line; default: every customer of the dataset.",
 )
 @click.option("--exclude-seen/--include-seen", "exclude_seen", default=None, help=EXCLUDE_SEEN_HELP)
+@engine_option
+@spark_master_option
 @translate_errors
 def recommend_batch(
-    model_dir: Path, out: Path, n: int, customers_file: Path | None, exclude_seen: bool | None
+    model_dir: Path,
+    out: Path,
+    n: int,
+    customers_file: Path | None,
+    exclude_seen: bool | None,
+    engine: str,
+    spark_master: str | None,
 ) -> None:
     """Write the top N items of many customers to a Parquet file.
+
+    With --engine spark, Spark reads the dataset's transactions, groups them by customer and
+    ranks each partition of customers with the same ranker (the same rows as on one machine),
+    writing a folder of Parquet parts.
 
     \b
     Examples:
       customer2vec recommend-batch models/als --out recs.parquet -n 20
       customer2vec recommend-batch models/tifu --out recs.parquet --customers ids.txt
+      customer2vec recommend-batch models/i2v --out recs --engine spark --spark-master local[4]
     """
     from customer2vec.recommend.recommender import Recommender, save_recommendations
 
+    check_spark_master(engine, spark_master)
     customers = None if customers_file is None else read_id_list(customers_file)
+    if engine == "spark":
+        from customer2vec.workflow.distributed import recommend_on_spark
+
+        written = recommend_on_spark(
+            model_dir,
+            out,
+            n=n,
+            customers=customers,
+            exclude_seen=exclude_seen,
+            master=spark_master,
+        )
+        click.echo(
+            f"wrote {written.rows:,} recommendations for {written.customers:,} customers "
+            f"(top {n}, Spark) to {written.path}/",
+            err=True,
+        )
+        return
     recommender = Recommender.load(model_dir)
     table = recommender.recommend_many(customers, n=n, exclude_seen=exclude_seen)
     save_recommendations(table, out)

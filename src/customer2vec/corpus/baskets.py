@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 from customer2vec.columns import Columns
 from customer2vec.config import require_int
 from customer2vec.corpus.matrix import basket_item_matrix
+from customer2vec.corpus.sample import CustomerSample
 from customer2vec.data.dataset import Dataset
 from customer2vec.data.engine import Engine, quote_ident
 from customer2vec.data.ids import IdMap
@@ -188,7 +189,11 @@ class BasketCorpus(TokenRows):
 
 
 def build_baskets(
-    source: Dataset | Engine, *, min_item_count: int = 1, dedupe: bool = True
+    source: Dataset | Engine,
+    *,
+    min_item_count: int = 1,
+    dedupe: bool = True,
+    sample: CustomerSample | None = None,
 ) -> BasketCorpus:
     """Build the basket corpus from a dataset (or an engine with ``transactions`` registered).
 
@@ -202,6 +207,9 @@ def build_baskets(
         are dropped too and counted in ``dropped``).
     dedupe
         Make each basket a set of distinct items (kept in order of first appearance).
+    sample
+        Keep only these customers' baskets; the item vocabulary and ``item_counts`` stay
+        those of every customer (None: every customer).
 
     Returns
     -------
@@ -226,13 +234,16 @@ def build_baskets(
             )
         engine = source.engine()
         try:
-            return _build(engine, min_item_count=min_item_count, dedupe=dedupe)
+            return _build(engine, min_item_count=min_item_count, dedupe=dedupe, sample=sample)
         finally:
             engine.close()
-    return _build(source, min_item_count=min_item_count, dedupe=dedupe)
+    return _build(source, min_item_count=min_item_count, dedupe=dedupe, sample=sample)
 
 
-def _build(engine: Engine, *, min_item_count: int, dedupe: bool) -> BasketCorpus:
+def _build(
+    engine: Engine, *, min_item_count: int, dedupe: bool, sample: CustomerSample | None = None
+) -> BasketCorpus:
+    chosen = "TRUE" if sample is None or sample.everyone else _chosen_sql(sample)
     columns = engine.arrow("SELECT * FROM transactions LIMIT 0").schema.names
     missing = [name for name in _REQUIRED if name not in columns]
     if missing:
@@ -249,7 +260,9 @@ def _build(engine: Engine, *, min_item_count: int, dedupe: bool) -> BasketCorpus
     n_kept = int(np.searchsorted(-n_baskets_per_item, -min_item_count, side="right"))
     item_ids = IdMap(_ids(stats.column(Columns.ITEM)[:n_kept]), kind="item")
 
-    table = engine.arrow(_baskets_sql(has_time, min_item_count=min_item_count, dedupe=dedupe))
+    table = engine.arrow(
+        _baskets_sql(has_time, min_item_count=min_item_count, dedupe=dedupe, chosen=chosen)
+    )
     basket_customer, customer_ids = _runs(table.column(Columns.CUSTOMER))
     items = table.column("items")
     indptr = np.zeros(table.num_rows + 1, dtype=np.int64)
@@ -259,9 +272,14 @@ def _build(engine: Engine, *, min_item_count: int, dedupe: bool) -> BasketCorpus
 
     n_input_lines = int(n_lines_per_item.sum())
     n_kept_lines = int(n_lines_per_item[:n_kept].sum())
+    if chosen != "TRUE":  # the sample's lines, not everyone's
+        sampled = engine.arrow(_sampled_lines_sql(chosen))
+        n_lines = _numpy(sampled.column("n_lines")).astype(np.int64)
+        known = item_ids.to_internal(_ids(sampled.column(Columns.ITEM)), on_unknown="missing")
+        n_input_lines, n_kept_lines = int(n_lines.sum()), int(n_lines[known >= 0].sum())
     n_input_baskets, n_input_customers = table.num_rows, len(customer_ids)
-    if n_kept < len(n_baskets_per_item):
-        row = engine.arrow(_totals_sql()).to_pylist()[0]
+    if n_kept < len(n_baskets_per_item) or chosen != "TRUE":
+        row = engine.arrow(_totals_sql(chosen)).to_pylist()[0]
         n_input_baskets, n_input_customers = row["n_baskets"], row["n_customers"]
     dropped = {
         "items": len(n_baskets_per_item) - n_kept,
@@ -317,7 +335,7 @@ def _item_stats_sql(has_time: bool) -> str:
         ORDER BY n_baskets DESC, {i}"""
 
 
-def _baskets_sql(has_time: bool, *, min_item_count: int, dedupe: bool) -> str:
+def _baskets_sql(has_time: bool, *, min_item_count: int, dedupe: bool, chosen: str = "TRUE") -> str:
     """One row per kept basket: customer, sequence, [time], items (internal ids, line order)."""
     c, b, i = (quote_ident(n) for n in (Columns.CUSTOMER, Columns.BASKET, Columns.ITEM))
     s, t = quote_ident(Columns.SEQUENCE), quote_ident(Columns.TIMESTAMP)
@@ -336,6 +354,7 @@ def _baskets_sql(has_time: bool, *, min_item_count: int, dedupe: bool) -> str:
             SELECT p.{c}, p.{b}, p.{s}{time_column}, p.line_no, v.item_index
             FROM {source} AS p
             JOIN vocabulary AS v ON p.{i} = v.{i}
+            WHERE {chosen}
         )
         SELECT {c}, CAST(MIN({s}) AS INTEGER) AS {s}{time_first},
                ARRAY_AGG(item_index ORDER BY line_no) AS items
@@ -344,12 +363,26 @@ def _baskets_sql(has_time: bool, *, min_item_count: int, dedupe: bool) -> str:
         ORDER BY {c}, MIN({s}), {b}"""
 
 
-def _totals_sql() -> str:
-    """Baskets and customers in the input (before ``min_item_count``)."""
+def _chosen_sql(sample: CustomerSample) -> str:
+    """Whether line ``p`` is a sampled customer's (the hash runs once per customer)."""
+    c = quote_ident(Columns.CUSTOMER)
+    return f"""p.{c} IN (
+        SELECT {c} FROM (SELECT DISTINCT {c} FROM transactions) AS d
+        WHERE {sample.sql(f"d.{Columns.CUSTOMER}")})"""
+
+
+def _sampled_lines_sql(chosen: str) -> str:
+    """Line items per item of the ``chosen`` customers."""
+    i = quote_ident(Columns.ITEM)
+    return f"SELECT {i}, COUNT(*) AS n_lines FROM transactions AS p WHERE {chosen} GROUP BY {i}"
+
+
+def _totals_sql(chosen: str = "TRUE") -> str:
+    """Baskets and customers in the input (before ``min_item_count``; ``chosen`` ones)."""
     c, b = quote_ident(Columns.CUSTOMER), quote_ident(Columns.BASKET)
     return f"""
         SELECT COUNT(*) AS n_baskets, COUNT(DISTINCT {c}) AS n_customers
-        FROM (SELECT {c}, {b} FROM transactions GROUP BY {c}, {b}) AS baskets"""
+        FROM (SELECT {c}, {b} FROM transactions AS p WHERE {chosen} GROUP BY {c}, {b}) AS baskets"""
 
 
 def _runs(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
@@ -407,10 +440,12 @@ class BasketsWithTables:
         return f"BasketsWithTables({self.baskets!r}, tables={tables})"
 
 
-def build_baskets_with_tables(dataset: Dataset, *, min_item_count: int = 1) -> BasketsWithTables:
+def build_baskets_with_tables(
+    dataset: Dataset, *, min_item_count: int = 1, sample: CustomerSample | None = None
+) -> BasketsWithTables:
     """Baskets of ``dataset`` with its ``items`` and ``customers`` tables (when present)."""
     return BasketsWithTables(
-        baskets=build_baskets(dataset, min_item_count=min_item_count),
+        baskets=build_baskets(dataset, min_item_count=min_item_count, sample=sample),
         items=dataset.read("items") if dataset.has("items") else None,
         customers=dataset.read("customers") if dataset.has("customers") else None,
     )

@@ -26,7 +26,7 @@ from customer2vec.models.ranking import RankingModel
 from customer2vec.progress import progress as progress_bar
 from customer2vec.recommend.ranker import Ranker
 from customer2vec.recommend.ranker import check_ranking as _check_ranking
-from customer2vec.recommend.saved import SavedModel
+from customer2vec.recommend.saved import SavedModel, model_items
 from customer2vec.vectors.catalog import ItemCatalog
 from customer2vec.vectors.embeddings import Neighbors
 
@@ -70,7 +70,7 @@ class Recommender:
     ) -> None:
         _check_ranking(model)
         model.check_fitted()
-        items = None if model.maps_history_items else _model_items(model)
+        items = None if model.maps_history_items else model_items(model)
         if items is not None and not np.array_equal(items.external, history.item_ids.external):
             raise DataValidationError(
                 f"the history's items do not match the {model.name} model's ({len(items)} items "
@@ -357,14 +357,6 @@ def save_recommendations(table: pd.DataFrame, path: str | Path) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return path
-
-
-def _model_items(model: RankingModel) -> IdMap | None:
-    """The model's item vocabulary, where it exposes one."""
-    items = getattr(model, "item_ids_", None)
-    if isinstance(items, IdMap):
-        return items
-    return model.item_vectors_.id_map if model.has_item_vectors else None
 
 
 def _session_corpus(history: BasketCorpus, items: np.ndarray) -> BasketCorpus:

@@ -19,11 +19,12 @@ from typing import Any, Self
 
 from customer2vec.corpus.baskets import BasketCorpus, build_baskets
 from customer2vec.data.dataset import Dataset
+from customer2vec.data.ids import IdMap
 from customer2vec.errors import DataValidationError
 from customer2vec.models import Model, load_model, model_dataset_path
 from customer2vec.vectors.catalog import ItemCatalog
 
-__all__ = ["SavedModel"]
+__all__ = ["SavedModel", "model_items"]
 
 log = logging.getLogger(__name__)
 
@@ -151,3 +152,15 @@ class SavedModel:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.model.name}, {str(self.model_dir)!r})"
+
+
+def model_items(model: Model) -> IdMap | None:
+    """The model's item vocabulary, where it exposes one (None: it does not).
+
+    A history the model ranks must use these items, in this order, unless the model declares
+    ``maps_history_items`` (it maps any history's items onto its own).
+    """
+    items = getattr(model, "item_ids_", None)
+    if isinstance(items, IdMap):
+        return items
+    return model.item_vectors_.id_map if model.has_item_vectors else None

@@ -8,6 +8,13 @@ Configuration comes from a TOML file and ``key=value`` overrides (overrides win)
     n_factors = 64
     n_epochs = 20
 
+``sample = 0.1`` (``train --sample 0.1``) trains on about a tenth of the customers, chosen by
+a hash of the customer id salted with ``sample_seed`` (see
+:class:`~customer2vec.corpus.sample.CustomerSample`): only their baskets are pulled into
+memory, while the item vocabulary stays that of every customer. The model then recommends
+and exports for every customer of the dataset (customers outside the sample are scored from
+their history: inferred or rolled-up vectors, as for new customers).
+
 Unknown keys are refused; the resolved configuration is saved in the model's ``model.json``.
 """
 
@@ -23,6 +30,7 @@ from typing import Any
 
 from customer2vec.columns import Columns
 from customer2vec.config import require_float, require_int
+from customer2vec.corpus.sample import CustomerSample
 from customer2vec.data.dataset import Dataset
 from customer2vec.data.outputs import MODEL_OUTPUT, check_output
 from customer2vec.errors import ConfigError
@@ -31,7 +39,16 @@ from customer2vec.models.base import Model
 from customer2vec.models.params import validate_params
 
 log = logging.getLogger(__name__)
-CONFIG_KEYS = {"model", "min_item_count", "params", "tune", "tune_trials", "tune_sample"}
+CONFIG_KEYS = {
+    "model",
+    "min_item_count",
+    "params",
+    "tune",
+    "tune_trials",
+    "tune_sample",
+    "sample",
+    "sample_seed",
+}
 
 
 def load_config(path: str | Path) -> dict[str, Any]:
@@ -94,7 +111,10 @@ def resolve_config(
         "tune": bool(config.get("tune", False)),
         "tune_trials": config.get("tune_trials", 12),
         "tune_sample": config.get("tune_sample", 0.1),
+        "sample": config.get("sample", 1.0),
+        "sample_seed": config.get("sample_seed", 0),
     }
+    CustomerSample(resolved["sample"], resolved["sample_seed"])  # checked before any work
     require_int(resolved["min_item_count"], "min_item_count", minimum=1)
     require_int(resolved["tune_trials"], "tune_trials (--tune-trials)", minimum=1)
     sample = require_float(resolved["tune_sample"], "tune_sample (--tune-sample)", minimum=0.0)
@@ -111,9 +131,20 @@ def train(dataset: Dataset, config: Mapping[str, Any]) -> Model:
     model = create_model(config["model"], **params)
     validate_params(model)
     min_item_count = require_int(config.get("min_item_count", 1), "min_item_count", minimum=1)
+    sample = CustomerSample(config.get("sample", 1.0), config.get("sample_seed", 0))
     started = time.perf_counter()
-    corpus = build_corpus(dataset, model.corpus_kind, min_item_count=min_item_count)
+    corpus = build_corpus(dataset, model.corpus_kind, min_item_count=min_item_count, sample=sample)
     corpus_seconds = time.perf_counter() - started
+    sampled = None
+    if not sample.everyone:
+        baskets = getattr(corpus, "baskets", corpus)
+        sampled = {**sample.describe(), "customers": baskets.n_customers}
+        log.info(
+            "training on a sample of %d customers (%.3g of them, seed %d)",
+            baskets.n_customers,
+            sample.fraction,
+            sample.seed,
+        )
     tuning = None
     if config.get("tune"):
         from customer2vec.evaluation.selection import tune
@@ -150,18 +181,35 @@ def train(dataset: Dataset, config: Mapping[str, Any]) -> Model:
             "fit_seconds": round(fit_seconds, 3),
         },
         "tuning": tuning,
+        "sample": sampled,
     }
     return model
 
 
-def build_corpus(dataset: Dataset, kind: str, *, min_item_count: int = 1) -> Any:
-    """The corpus of ``kind`` (``"baskets"``, ``"baskets+tables"``, ``"copurchase"``)."""
+def build_corpus(
+    dataset: Dataset, kind: str, *, min_item_count: int = 1, sample: CustomerSample | None = None
+) -> Any:
+    """The corpus of ``kind`` (``"baskets"``, ``"baskets+tables"``, ``"copurchase"``).
+
+    ``sample``: only these customers' baskets (the item vocabulary stays everyone's).
+
+    Raises
+    ------
+    ConfigError
+        If ``sample`` leaves customers out of a corpus that has none (``"copurchase"``).
+    """
     from customer2vec.corpus import build_baskets, build_baskets_with_tables
 
+    sample = None if sample is None or sample.everyone else sample
     if kind == "baskets":
-        return build_baskets(dataset, min_item_count=min_item_count)
+        return build_baskets(dataset, min_item_count=min_item_count, sample=sample)
     if kind == "baskets+tables":
-        return build_baskets_with_tables(dataset, min_item_count=min_item_count)
+        return build_baskets_with_tables(dataset, min_item_count=min_item_count, sample=sample)
+    if sample is not None:
+        raise ConfigError(
+            f"--sample {sample.fraction} samples customers, but a {kind} corpus has none (it "
+            "is built from the dataset's co-purchase table); drop --sample."
+        )
     if kind == "copurchase":
         from customer2vec.corpus.copurchase import build_copurchase
 
