@@ -61,3 +61,47 @@ def test_profile_names_what_a_segment_buys_more_than_everyone():
     top = table[table["rank"] == 1].set_index("segment")["group"]
     assert top.to_dict() == {0: "dairy", 1: "bakery"}
     assert (table["lift"] > 1).all()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_silhouette_from_distances_equals_sklearns(seed):
+    from sklearn.metrics import silhouette_score
+
+    from customer2vec.analysis.segmentation import silhouette_from_distances
+
+    rng = np.random.default_rng(seed)
+    rows = rng.normal(size=(60, 5))
+    labels = rng.integers(0, 4, size=60)
+    labels[0] = 7  # a cluster of one row scores 0
+    distances = np.sqrt(((rows[:, None, :] - rows[None, :, :]) ** 2).sum(axis=2))
+    expected = silhouette_score(rows, labels)
+    assert silhouette_from_distances(distances, labels) == pytest.approx(expected, abs=1e-12)
+    assert np.isnan(silhouette_from_distances(distances, np.zeros(60, dtype=int)))
+
+
+def test_many_rows_search_k_on_a_sample_then_label_every_row():
+    # 4 planted groups of unequal size (one is 5%); k is searched on 400 of 3000 rows.
+    rng = np.random.default_rng(3)
+    truth = rng.choice(4, size=3000, p=[0.45, 0.3, 0.2, 0.05])
+    vectors = np.eye(4, 16)[truth] * 4 + rng.normal(scale=0.6, size=(3000, 16))
+    ids = [f"c{i}" for i in range(3000)]
+    seg = kmeans_by_silhouette(vectors, ids, k_range=range(2, 8), fit_size=400, sample_size=300)
+    assert seg.k == 4
+    assert seg.labels.index.tolist() == ids
+    assert pd.crosstab(seg.labels.to_numpy(), truth).gt(0).sum(axis=1).eq(1).all()
+    assert seg.silhouette == seg.curve.set_index("k").loc[4, "silhouette"] > 0.4
+    # inertia is over every row, and falls with k
+    assert seg.curve["inertia"].is_monotonic_decreasing
+    whole = kmeans_by_silhouette(vectors, ids, k=4)
+    assert seg.curve.set_index("k").loc[4, "inertia"] == pytest.approx(
+        whole.curve["inertia"].iloc[0], rel=1e-3
+    )
+
+
+def test_segment_sums_add_each_segments_rows():
+    from customer2vec.analysis.segmentation import segment_sums
+
+    matrix = csr_matrix(np.array([[1, 0], [0, 2], [3, 4], [5, 0]], dtype=np.float32))
+    segments, sizes, sums = segment_sums(np.array([7, 2, 7, 2]), matrix)
+    assert segments.tolist() == [2, 7] and sizes.tolist() == [2, 2]
+    np.testing.assert_allclose(sums, [[5, 2], [4, 4]])

@@ -22,6 +22,7 @@ from customer2vec.analysis.segmentation import (
     kmeans_by_silhouette,
     profile,
     segment_embeddings,
+    segment_sums,
 )
 from customer2vec.columns import Columns
 from customer2vec.config import require_choice
@@ -234,16 +235,14 @@ def _distinctive_items(
     counts, labels: np.ndarray, baskets, items, *, top: int = 5, min_customers: int = 5
 ) -> pd.DataFrame:
     """Items whose buyers are most over-represented in each segment (lift, with support)."""
-    buyers = (counts > 0).astype(np.float32).tocsc()
+    buyers = (counts > 0).astype(np.float32)
     overall = np.asarray(buyers.mean(axis=0)).ravel()
     names = _names(items)
     rows = []
-    for segment in np.unique(labels):
-        mask = labels == segment
-        within = np.asarray(buyers[mask].mean(axis=0)).ravel()
-        support = np.asarray(buyers[mask].sum(axis=0)).ravel()
+    for segment, size, support in zip(*segment_sums(labels, buyers), strict=True):
+        within = support / size
         lift = np.where(
-            support >= min(min_customers, mask.sum()), within / np.maximum(overall, 1e-12), 0.0
+            support >= min(min_customers, size), within / np.maximum(overall, 1e-12), 0.0
         )
         for rank, i in enumerate(np.argsort(-lift)[:top], start=1):
             item = baskets.item_ids.external[i]

@@ -76,7 +76,7 @@ def customer_counts(
     lengths = history.indptr[baskets + 1] - history.indptr[baskets]
     # One entry per (basket, item): a basket counts an item once even if its lines repeat it.
     slot = np.repeat(np.arange(len(baskets), dtype=np.int64), lengths)
-    pairs = np.unique(slot * history.n_items + history.indices[lines])
+    pairs = _sorted_unique(slot * history.n_items + history.indices[lines])
     owner = np.repeat(np.arange(len(customers)), n_baskets)
     matrix = csr_matrix(
         (
@@ -87,6 +87,26 @@ def customer_counts(
     )
     matrix.sum_duplicates()
     return matrix
+
+
+def customer_items(history: BasketCorpus, customers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(Row in ``customers``, item) of every history line of the customers, repeats kept.
+
+    The cells of ``customer_counts(history, customers)`` that are not zero, without building
+    the matrix: what masking seen items needs.
+    """
+    baskets, n_baskets, lines = customer_baskets(history, customers)
+    lengths = history.indptr[baskets + 1] - history.indptr[baskets]
+    rows = np.repeat(np.repeat(np.arange(len(customers), dtype=np.int64), n_baskets), lengths)
+    return rows, history.indices[lines]
+
+
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique`` by sorting (numpy 2's hash-based unique is ~10x slower on int64 keys)."""
+    values = np.sort(values)
+    keep = np.ones(len(values), dtype=bool)
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
 
 
 def weigh(

@@ -14,7 +14,7 @@ from customer2vec.corpus.baskets import BasketCorpus
 from customer2vec.errors import ConfigError, DataValidationError
 from customer2vec.models.base import Model
 from customer2vec.models.ranking import RankingModel
-from customer2vec.models.scoring import customer_counts
+from customer2vec.models.scoring import customer_items
 from customer2vec.vectors.search import top_rows
 
 
@@ -60,9 +60,9 @@ class Ranker:
             )
         if not scores.flags.writeable:
             scores = scores.copy()
-        scores[np.isnan(scores)] = -np.inf
+        np.fmax(scores, -np.inf, out=scores)  # NaN -> -inf in one pass
         if self.exclude_seen:
-            scores[customer_counts(history, customers).nonzero()] = -np.inf
+            scores[customer_items(history, customers)] = -np.inf
         if allowed is not None:
             scores[:, ~allowed] = -np.inf
         return scores
