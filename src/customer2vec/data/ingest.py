@@ -344,8 +344,9 @@ def _write_transactions(
         "baskets",
         f"""
         SELECT customer_id, {key} AS bkey,
-               row_number() OVER (PARTITION BY customer_id
-                                  ORDER BY min(ts) NULLS LAST, min(seq_raw), min(__row)) AS seq,
+               CAST(row_number() OVER (PARTITION BY customer_id
+                                       ORDER BY min(ts) NULLS LAST, min(seq_raw), min(__row))
+                    AS BIGINT) AS seq,
                count(DISTINCT item_id) > {cap} AS oversized
         FROM {clean}
         GROUP BY customer_id, {key}""",

@@ -332,7 +332,7 @@ def _write_copurchase(
         con,
         f"""
         SELECT a AS {C.ITEM}, b AS {C.OTHER_ITEM},
-               row_number() OVER (PARTITION BY a ORDER BY r, b) AS {C.RANK}
+               CAST(row_number() OVER (PARTITION BY a ORDER BY r, b) AS BIGINT) AS {C.RANK}
         FROM cp_kept ORDER BY a, {C.RANK}""",
         tmp / "copurchase.parquet",
     )
