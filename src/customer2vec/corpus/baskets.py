@@ -29,10 +29,6 @@ from customer2vec.errors import ConfigError, DataValidationError
 if TYPE_CHECKING:
     from scipy.sparse import csr_matrix
 
-#: Numbers transaction lines in file order (DuckDB keeps insertion order for ``OVER ()``).
-#: The one engine-specific expression: Spark SQL spells it ``monotonically_increasing_id()``.
-LINE_NUMBER_SQL = "ROW_NUMBER() OVER ()"
-
 _REQUIRED = (Columns.CUSTOMER, Columns.BASKET, Columns.ITEM, Columns.SEQUENCE)
 
 
@@ -242,14 +238,16 @@ def _build(engine: Engine, *, min_item_count: int, dedupe: bool) -> BasketCorpus
         )
     has_time = Columns.TIMESTAMP in columns
 
-    stats = engine.arrow(_item_stats_sql(has_time))
+    stats = engine.arrow(_item_stats_sql(engine, has_time))
     n_baskets_per_item = _numpy(stats.column("n_baskets")).astype(np.int64)
     n_lines_per_item = _numpy(stats.column("n_lines")).astype(np.int64)
     # Rows come ordered by descending count, so the kept vocabulary is a prefix.
     n_kept = int(np.searchsorted(-n_baskets_per_item, -min_item_count, side="right"))
     item_ids = IdMap(_ids(stats.column(Columns.ITEM)[:n_kept]), kind="item")
 
-    table = engine.arrow(_baskets_sql(has_time, min_item_count=min_item_count, dedupe=dedupe))
+    table = engine.arrow(
+        _baskets_sql(engine, has_time, min_item_count=min_item_count, dedupe=dedupe)
+    )
     basket_customer, customer_ids = _runs(table.column(Columns.CUSTOMER))
     items = table.column("items")
     indptr = np.zeros(table.num_rows + 1, dtype=np.int64)
@@ -283,7 +281,7 @@ def _build(engine: Engine, *, min_item_count: int, dedupe: bool) -> BasketCorpus
     )
 
 
-def _ctes(has_time: bool) -> str:
+def _ctes(engine: Engine, has_time: bool) -> str:
     """``lines`` (numbered in file order) and ``pairs`` (one row per basket and item)."""
     c, b, i = (quote_ident(n) for n in (Columns.CUSTOMER, Columns.BASKET, Columns.ITEM))
     s, t = quote_ident(Columns.SEQUENCE), quote_ident(Columns.TIMESTAMP)
@@ -291,7 +289,7 @@ def _ctes(has_time: bool) -> str:
     time_first = f", MIN({t}) AS {t}" if has_time else ""
     return f"""
         lines AS (
-            SELECT {c}, {b}, {i}, {s}{time_column}, {LINE_NUMBER_SQL} AS line_no
+            SELECT {c}, {b}, {i}, {s}{time_column}, {engine.line_number} AS line_no
             FROM transactions
         ),
         pairs AS (
@@ -307,17 +305,17 @@ def _ctes(has_time: bool) -> str:
         )"""
 
 
-def _item_stats_sql(has_time: bool) -> str:
+def _item_stats_sql(engine: Engine, has_time: bool) -> str:
     """Every item with its basket and line counts, in vocabulary order."""
     i = quote_ident(Columns.ITEM)
     return f"""
-        WITH {_ctes(has_time)}
+        WITH {_ctes(engine, has_time)}
         SELECT {i}, n_baskets, n_lines
         FROM item_stats
         ORDER BY n_baskets DESC, {i}"""
 
 
-def _baskets_sql(has_time: bool, *, min_item_count: int, dedupe: bool) -> str:
+def _baskets_sql(engine: Engine, has_time: bool, *, min_item_count: int, dedupe: bool) -> str:
     """One row per kept basket: customer, sequence, [time], items (internal ids, line order)."""
     c, b, i = (quote_ident(n) for n in (Columns.CUSTOMER, Columns.BASKET, Columns.ITEM))
     s, t = quote_ident(Columns.SEQUENCE), quote_ident(Columns.TIMESTAMP)
@@ -325,7 +323,7 @@ def _baskets_sql(has_time: bool, *, min_item_count: int, dedupe: bool) -> str:
     time_column = f", p.{t}" if has_time else ""
     time_first = f", MIN({t}) AS {t}" if has_time else ""
     return f"""
-        WITH {_ctes(has_time)},
+        WITH {_ctes(engine, has_time)},
         vocabulary AS (
             SELECT {i}, CAST(ROW_NUMBER() OVER (ORDER BY n_baskets DESC, {i}) - 1 AS INTEGER)
                         AS item_index
@@ -338,10 +336,10 @@ def _baskets_sql(has_time: bool, *, min_item_count: int, dedupe: bool) -> str:
             JOIN vocabulary AS v ON p.{i} = v.{i}
         )
         SELECT {c}, CAST(MIN({s}) AS INTEGER) AS {s}{time_first},
-               ARRAY_AGG(item_index ORDER BY line_no) AS items
+               {engine.ordered_list("item_index", "line_no")} AS items
         FROM kept
         GROUP BY {c}, {b}
-        ORDER BY {c}, MIN({s}), {b}"""
+        ORDER BY {c}, {s}, {b}"""
 
 
 def _totals_sql() -> str:

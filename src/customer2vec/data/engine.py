@@ -40,6 +40,9 @@ class Engine(Protocol):
     #: SQL numbering the rows of a scan in the order read (an increasing key, maybe sparse).
     line_number: str
 
+    def ordered_list(self, value: str, order: str) -> str:
+        """SQL aggregating ``value`` into a list sorted by ``order``."""
+
     def register_parquet(self, name: str, path: str | Path) -> None:
         """Expose a Parquet file (or glob) as relation ``name``."""
 
@@ -91,6 +94,10 @@ class DuckDBEngine:
         self.con.execute("SET preserve_insertion_order = true")
         # DuckDB draws its own progress bar on stdout, where only results may go.
         self.con.execute("SET enable_progress_bar = false")
+
+    @staticmethod
+    def ordered_list(value: str, order: str) -> str:
+        return f"ARRAY_AGG({value} ORDER BY {order})"
 
     def register_parquet(self, name: str, path: str | Path) -> None:
         self.con.execute(

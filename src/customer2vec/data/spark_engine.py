@@ -166,6 +166,11 @@ class SparkEngine:
         except Exception as err:  # AnalysisException, ParseException, Py4J errors ...
             raise DataValidationError(f"Spark refused a query ({_first_line(err)}).") from err
 
+    @staticmethod
+    def ordered_list(value: str, order: str) -> str:
+        """``ARRAY_AGG(value ORDER BY order)``, which Spark SQL lacks."""
+        return f"transform(array_sort(collect_list(struct({order} AS o, {value} AS v))), x -> x.v)"
+
     def arrow(self, query: str) -> pa.Table:
         return _collect(lambda: self.sql(query).toArrow())
 
@@ -253,8 +258,12 @@ class SparkEngine:
     def _read_parquet(self, paths: Sequence[str | Path]) -> Any:
         """Union of the files in order (so ``line_number`` follows it); nanosecond
         timestamps (pandas' default, which Spark reads as integers) become timestamps."""
+        from customer2vec.data.dataset import table_files
+
         frames = []
-        for path in paths:
+        # A folder's part files one by one: Spark would order a folder's splits by size.
+        files = [part for path in paths for part in table_files(Path(path)) or [Path(path)]]
+        for path in files:
             frame = self.spark.read.parquet(str(path))
             nanos = _nanosecond_columns(Path(path))
             if nanos:
