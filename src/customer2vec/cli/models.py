@@ -10,8 +10,10 @@ import click
 from customer2vec.cli._base import (
     OVERWRITE_HELP,
     CliUsageError,
+    check_engine,
     cli,
     emit_rows,
+    engine_options,
     frame_records,
     pd_notna,
     translate_errors,
@@ -46,6 +48,7 @@ from customer2vec.cli._base import (
 @click.option("--tune-trials", type=int, help="Parameter settings to try with --tune [12].")
 @click.option("--tune-sample", type=float, help="Share of customers to tune on [0.1].")
 @click.option("--overwrite", is_flag=True, help=OVERWRITE_HELP)
+@engine_options
 @click.option("--json", "as_json", is_flag=True, help="Print the model summary as JSON.")
 @translate_errors
 def train(
@@ -58,6 +61,8 @@ def train(
     tune_trials: int | None,
     tune_sample: float | None,
     overwrite: bool,
+    engine: str,
+    spark_master: str | None,
     as_json: bool,
 ) -> None:
     """Train a model on a dataset and save it to a model directory.
@@ -68,7 +73,12 @@ def train(
       customer2vec train data/cj --model als --out models/als --param n_factors=128
       customer2vec train data/cj --config item2vec.toml --out models/i2v
       customer2vec train data/cj --model item2vec --tune --out models/i2v-tuned
+      customer2vec train data/big --model als --out models/als --engine spark
+
+    --engine spark builds the corpus (baskets, documents, co-purchase counts) with Spark
+    SQL; the model itself trains on this machine.
     """
+    from customer2vec.data.dataset import use_engine
     from customer2vec.models import model_names
     from customer2vec.workflow.training import parse_param, resolve_config, train_to_directory
 
@@ -84,7 +94,9 @@ def train(
         raise CliUsageError(
             f"unknown model {config['model']!r}; choose one of {', '.join(model_names())}."
         )
-    model = train_to_directory(dataset, out, config, overwrite=overwrite)
+    check_engine(engine, spark_master)
+    with use_engine(engine, spark_master):
+        model = train_to_directory(dataset, out, config, overwrite=overwrite)
     summary = {
         "model": model.name,
         "out": str(out),
