@@ -39,7 +39,6 @@ from customer2vec.data.engine import (
     create_table,
     drop_tables,
     line_number,
-    parse_time,
     quote_ident,
     quote_literal,
     register_parquet,
@@ -47,7 +46,6 @@ from customer2vec.data.engine import (
     write_parquet,
 )
 from customer2vec.data.mapping import (
-    BLANK,
     ColumnMapping,
     describe_detected,
     id_expr,
@@ -59,6 +57,7 @@ from customer2vec.data.presets import PRESETS, PreparedSource, prepare_generic
 from customer2vec.data.report import note_dropped
 from customer2vec.data.sources import explain_read_error
 from customer2vec.data.tables import SideTables, write_side_tables
+from customer2vec.data.values import check_parsed, number_sql, time_sql
 from customer2vec.errors import ConfigError, DataValidationError
 
 if TYPE_CHECKING:
@@ -263,13 +262,13 @@ def _write_transactions(
                 f"column {roles[key]!r} ({role} id) is empty in every row. Check --{role}-col."
             )
 
-    quantity = _number(con, rel, m.quantity)
-    price = _number(con, rel, m.price)
+    quantity = number_sql(con, rel, m.quantity)
+    price = number_sql(con, rel, m.price)
     exprs = {
         "customer_id": ids[C.CUSTOMER],
         "item_id": ids[C.ITEM],
         "basket_raw": ids[C.BASKET] if m.basket else "NULL",
-        "ts": _time_expr(con, m.time, opts.time_format) if m.time else "CAST(NULL AS TIMESTAMP)",
+        "ts": time_sql(con, m.time, opts.time_format) if m.time else "CAST(NULL AS TIMESTAMP)",
         "seq_raw": f"TRY_CAST({quote_ident(m.sequence)} AS BIGINT)" if m.sequence else "NULL",
         "quantity": quantity[0] if quantity else "NULL",
         "price": price[0] if price else "NULL",
@@ -309,7 +308,7 @@ def _write_transactions(
         FROM {rel}""",
     )
     rows_read = con.execute("SELECT count(*) FROM staged").fetchone()[0]
-    _check_types(con, m, opts, rows_read)
+    check_parsed(con, m, opts.time_format, rows_read)
     steps.done(f"{rows_read:,} rows")
 
     # A row's final reason is its first reason, else "duplicate", else "oversized_basket":
@@ -446,54 +445,6 @@ def _write_transactions(
             "max_basket_size": opts.max_basket_size,
         },
     }
-
-
-def _number(con: Connection, relation: str, column: str | None) -> tuple[str, str] | None:
-    """SQL for a quantity or price column as DOUBLE, and the predicate of a bad value: one
-    that is given (not empty) but is not a finite number (text, NaN, infinity)."""
-    if column is None:
-        return None
-    col = quote_ident(column)
-    value = f"TRY_CAST({col} AS DOUBLE)"
-    kind = source_type(con, relation, column)
-    if kind in {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT"}:
-        return value, "false"
-    if kind == "VARCHAR":
-        given = f"{col} IS NOT NULL AND NOT regexp_full_match({col}, '{BLANK}')"
-    else:
-        given = f"{col} IS NOT NULL"
-    return value, f"({given} AND NOT coalesce(isfinite({value}), false))"
-
-
-def _time_expr(con: Connection, column: str, time_format: str | None) -> str:
-    col = quote_ident(column)
-    if time_format:
-        return parse_time(con, f"CAST({col} AS STRING)", time_format)
-    return f"TRY_CAST({col} AS TIMESTAMP)"
-
-
-def _check_types(con: Connection, m: ColumnMapping, opts: IngestOptions, rows_read: int) -> None:
-    """Refuse a mapping where a typed column parses in no row at all (wrong column or format)."""
-    parsed = con.execute(
-        "SELECT count(ts), count(seq_raw), count(quantity), count(price) FROM staged"
-    ).fetchone()
-    time_fix = (
-        f"its values do not match --time-format {opts.time_format!r}; correct the format"
-        if opts.time_format
-        else "give its format with --time-format (e.g. '%d/%m/%Y %H:%M')"
-    )
-    checks = (
-        ("time", m.time, "a timestamp", time_fix),
-        ("sequence", m.sequence, "a whole number", "it must hold order numbers"),
-        ("quantity", m.quantity, "a number", "it must hold quantities"),
-        ("price", m.price, "a number", "it must hold prices"),
-    )
-    for (role, column, kind, fix), n_parsed in zip(checks, parsed, strict=True):
-        if column and n_parsed == 0:
-            raise DataValidationError(
-                f"column {column!r} (--{role}-col) could not be read as {kind} in any of the "
-                f"{rows_read:,} rows; {fix}, or map another column."
-            )
 
 
 class _Steps:

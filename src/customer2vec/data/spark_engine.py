@@ -148,7 +148,8 @@ class SparkEngine:
         if session is None:
             from customer2vec.data.spark import spark_session
 
-            session = spark_session(master)
+            # Spark's console progress bar would garble stderr (our progress goes there).
+            session = spark_session(master, config={"spark.ui.showConsoleProgress": "false"})
         self.spark = session
         for key, value in SQL_SETTINGS.items():
             self.spark.conf.set(key, value)
