@@ -45,6 +45,38 @@ OVERWRITE_HELP = (
     "Replace OUT if it is an earlier output of the same kind written by customer2vec "
     "(never another folder, the working directory, or an input)."
 )
+#: The engines ``--engine`` offers (``customer2vec.data.engine.ENGINES``).
+ENGINE_CHOICES = ("duckdb", "spark")
+
+
+def engine_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--engine [duckdb|spark]`` and ``--spark-master``, for commands that run dataset SQL.
+
+    The command receives ``engine`` and ``spark_master``; :func:`check_engine` refuses a
+    ``--spark-master`` given without ``--engine spark``.
+    """
+    func = click.option(
+        "--spark-master",
+        metavar="MASTER",
+        help="Spark master for --engine spark: local[*] (default), local[2], spark://HOST:7077, "
+        "yarn. Unset, with SPARK_REMOTE=sc://HOST:15002 set, Spark Connect is used.",
+    )(func)
+    return click.option(
+        "--engine",
+        type=click.Choice(ENGINE_CHOICES),
+        default="duckdb",
+        show_default=True,
+        help="Where the dataset SQL runs: DuckDB on this machine, or Spark (a cluster, or "
+        "local[*]; needs pip install 'customer2vec[spark]' and Java 17+).",
+    )(func)
+
+
+def check_engine(engine: str, spark_master: str | None) -> None:
+    """Refuse ``--spark-master`` without ``--engine spark`` (it would be silently ignored)."""
+    if spark_master is not None and engine != "spark":
+        raise CliUsageError("--spark-master needs --engine spark.")
+
+
 #: Set to 1 to see the traceback of an unexpected error.
 DEBUG_VARIABLE = "CUSTOMER2VEC_DEBUG"
 
@@ -187,33 +219,3 @@ def emit_info(info: dict[str, Any], *, as_json: bool) -> None:
 
 
 #: Engines a command can run on: this machine (DuckDB) or a Spark cluster.
-ENGINES = ("duckdb", "spark")
-
-
-def engine_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    """``--engine duckdb|spark`` (default duckdb): where the command's data work runs."""
-    return click.option(
-        "--engine",
-        type=click.Choice(ENGINES),
-        default="duckdb",
-        show_default=True,
-        help="Where the work runs: duckdb (this machine) or spark (see --spark-master).",
-    )(func)
-
-
-def spark_master_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    """``--spark-master URL`` for ``--engine spark`` (default: local[*], or SPARK_REMOTE)."""
-    return click.option(
-        "--spark-master",
-        "spark_master",
-        default=None,
-        metavar="URL",
-        help="Spark master for --engine spark: local[*], local[2], spark://host:7077, yarn "
-        "[local[*], or the Spark Connect server in SPARK_REMOTE].",
-    )(func)
-
-
-def check_spark_master(engine: str, spark_master: str | None) -> None:
-    """Refuse ``--spark-master`` without ``--engine spark`` (it would be ignored)."""
-    if spark_master is not None and engine != "spark":
-        raise CliUsageError("--spark-master needs --engine spark.")

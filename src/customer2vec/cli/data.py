@@ -9,9 +9,11 @@ import click
 
 from customer2vec.cli._base import (
     OVERWRITE_HELP,
+    check_engine,
     cli,
     emit_info,
     emit_rows,
+    engine_options,
     pd_notna,
     translate_errors,
 )
@@ -79,6 +81,7 @@ from customer2vec.cli._base import (
     type=click.IntRange(min=1),
     help="Longest CSV line in bytes (default 2000000); raise it for very long fields.",
 )
+@engine_options
 @click.option("--json", "as_json", is_flag=True, help="Print the dataset summary as JSON.")
 @translate_errors
 def ingest(
@@ -111,10 +114,16 @@ def ingest(
       customer2vec ingest Online_Retail.parquet --preset online-retail --out data/uci
       customer2vec ingest instacart/ --preset instacart --out data/instacart
       customer2vec ingest --copurchase bought_together.json --out data/lists
+      customer2vec ingest sales/ --out data/shop --engine spark --spark-master local[8]
+
+    With --engine spark the same SQL runs on Spark (--spark-master, or Spark Connect via
+    SPARK_REMOTE) and each table is written as a folder of part files; every command reads
+    it. The instacart and online-retail presets run on duckdb only.
     """
     from customer2vec.data.ingest import ingest as run_ingest
     from customer2vec.data.mapping import ColumnMapping
 
+    check_engine(options["engine"], options["spark_master"])
     mapping = ColumnMapping(
         customer=customer_col,
         basket=basket_col,

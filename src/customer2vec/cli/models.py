@@ -10,14 +10,13 @@ import click
 from customer2vec.cli._base import (
     OVERWRITE_HELP,
     CliUsageError,
-    check_spark_master,
+    check_engine,
     cli,
     emit_rows,
-    engine_option,
+    engine_options,
     frame_records,
     log,
     pd_notna,
-    spark_master_option,
     translate_errors,
 )
 from customer2vec.errors import UnknownIdError
@@ -58,6 +57,7 @@ from customer2vec.errors import UnknownIdError
 )
 @click.option("--sample-seed", type=int, help="Salt of the --sample hash: another sample [0].")
 @click.option("--overwrite", is_flag=True, help=OVERWRITE_HELP)
+@engine_options
 @click.option("--json", "as_json", is_flag=True, help="Print the model summary as JSON.")
 @translate_errors
 def train(
@@ -72,6 +72,8 @@ def train(
     sample: float | None,
     sample_seed: int | None,
     overwrite: bool,
+    engine: str,
+    spark_master: str | None,
     as_json: bool,
 ) -> None:
     """Train a model on a dataset and save it to a model directory.
@@ -87,7 +89,12 @@ def train(
       customer2vec train data/cj --config item2vec.toml --out models/i2v
       customer2vec train data/cj --model item2vec --tune --out models/i2v-tuned
       customer2vec train data/big --model customer2vec --sample 0.1 --out models/c2v
+      customer2vec train data/big --model als --out models/als --engine spark
+
+    --engine spark builds the corpus (baskets, documents, co-purchase counts) with Spark
+    SQL; the model itself trains on this machine (--sample pulls only a share of customers).
     """
+    from customer2vec.data.dataset import use_engine
     from customer2vec.models import model_names
     from customer2vec.workflow.training import parse_param, resolve_config, train_to_directory
 
@@ -105,7 +112,9 @@ def train(
         raise CliUsageError(
             f"unknown model {config['model']!r}; choose one of {', '.join(model_names())}."
         )
-    model = train_to_directory(dataset, out, config, overwrite=overwrite)
+    check_engine(engine, spark_master)
+    with use_engine(engine, spark_master):
+        model = train_to_directory(dataset, out, config, overwrite=overwrite)
     summary = {
         "model": model.name,
         "out": str(out),
@@ -185,8 +194,7 @@ def similar(model_dir: Path, item: str, n: int, as_json: bool) -> None:
     show_default=True,
     help="parquet: id + list<float32> `vector`; word2vec: text.",
 )
-@engine_option
-@spark_master_option
+@engine_options
 @translate_errors
 def export(
     model_dir: Path, out: Path, what: str, fmt: str, engine: str, spark_master: str | None
@@ -209,7 +217,7 @@ def export(
     from customer2vec.vectors.export import export_embeddings
     from customer2vec.workflow.opened import open_model
 
-    check_spark_master(engine, spark_master)
+    check_engine(engine, spark_master)
     if engine == "spark":
         if what != "customers" or fmt != "parquet":
             raise CliUsageError(

@@ -11,14 +11,13 @@ import click
 from customer2vec.cli._base import (
     OVERWRITE_HELP,
     CliUsageError,
-    check_spark_master,
+    check_engine,
     cli,
     emit_evaluation,
     emit_rows,
-    engine_option,
+    engine_options,
     frame_records,
     read_id_list,
-    spark_master_option,
     translate_errors,
 )
 from customer2vec.errors import DataWarning
@@ -126,8 +125,7 @@ def recommend(
     help="Text file with one customer id per line; default: every customer of the dataset.",
 )
 @click.option("--exclude-seen/--include-seen", "exclude_seen", default=None, help=EXCLUDE_SEEN_HELP)
-@engine_option
-@spark_master_option
+@engine_options
 @translate_errors
 def recommend_batch(
     model_dir: Path,
@@ -152,7 +150,7 @@ def recommend_batch(
     """
     from customer2vec.recommend.recommender import Recommender, save_recommendations
 
-    check_spark_master(engine, spark_master)
+    check_engine(engine, spark_master)
     customers = None if customers_file is None else read_id_list(customers_file)
     if engine == "spark":
         from customer2vec.workflow.distributed import recommend_on_spark

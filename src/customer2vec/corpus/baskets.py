@@ -30,10 +30,6 @@ from customer2vec.errors import ConfigError, DataValidationError
 if TYPE_CHECKING:
     from scipy.sparse import csr_matrix
 
-#: Numbers transaction lines in file order (DuckDB keeps insertion order for ``OVER ()``).
-#: The one engine-specific expression: Spark SQL spells it ``monotonically_increasing_id()``.
-LINE_NUMBER_SQL = "ROW_NUMBER() OVER ()"
-
 _REQUIRED = (Columns.CUSTOMER, Columns.BASKET, Columns.ITEM, Columns.SEQUENCE)
 
 
@@ -253,7 +249,7 @@ def _build(
         )
     has_time = Columns.TIMESTAMP in columns
 
-    stats = engine.arrow(_item_stats_sql(has_time))
+    stats = engine.arrow(_item_stats_sql(engine, has_time))
     n_baskets_per_item = _numpy(stats.column("n_baskets")).astype(np.int64)
     n_lines_per_item = _numpy(stats.column("n_lines")).astype(np.int64)
     # Rows come ordered by descending count, so the kept vocabulary is a prefix.
@@ -261,7 +257,7 @@ def _build(
     item_ids = IdMap(_ids(stats.column(Columns.ITEM)[:n_kept]), kind="item")
 
     table = engine.arrow(
-        _baskets_sql(has_time, min_item_count=min_item_count, dedupe=dedupe, chosen=chosen)
+        _baskets_sql(engine, has_time, min_item_count=min_item_count, dedupe=dedupe, chosen=chosen)
     )
     basket_customer, customer_ids = _runs(table.column(Columns.CUSTOMER))
     items = table.column("items")
@@ -301,7 +297,7 @@ def _build(
     )
 
 
-def _ctes(has_time: bool) -> str:
+def _ctes(engine: Engine, has_time: bool) -> str:
     """``lines`` (numbered in file order) and ``pairs`` (one row per basket and item)."""
     c, b, i = (quote_ident(n) for n in (Columns.CUSTOMER, Columns.BASKET, Columns.ITEM))
     s, t = quote_ident(Columns.SEQUENCE), quote_ident(Columns.TIMESTAMP)
@@ -309,7 +305,7 @@ def _ctes(has_time: bool) -> str:
     time_first = f", MIN({t}) AS {t}" if has_time else ""
     return f"""
         lines AS (
-            SELECT {c}, {b}, {i}, {s}{time_column}, {LINE_NUMBER_SQL} AS line_no
+            SELECT {c}, {b}, {i}, {s}{time_column}, {engine.line_number} AS line_no
             FROM transactions
         ),
         pairs AS (
@@ -325,17 +321,19 @@ def _ctes(has_time: bool) -> str:
         )"""
 
 
-def _item_stats_sql(has_time: bool) -> str:
+def _item_stats_sql(engine: Engine, has_time: bool) -> str:
     """Every item with its basket and line counts, in vocabulary order."""
     i = quote_ident(Columns.ITEM)
     return f"""
-        WITH {_ctes(has_time)}
+        WITH {_ctes(engine, has_time)}
         SELECT {i}, n_baskets, n_lines
         FROM item_stats
         ORDER BY n_baskets DESC, {i}"""
 
 
-def _baskets_sql(has_time: bool, *, min_item_count: int, dedupe: bool, chosen: str = "TRUE") -> str:
+def _baskets_sql(
+    engine: Engine, has_time: bool, *, min_item_count: int, dedupe: bool, chosen: str = "TRUE"
+) -> str:
     """One row per kept basket: customer, sequence, [time], items (internal ids, line order)."""
     c, b, i = (quote_ident(n) for n in (Columns.CUSTOMER, Columns.BASKET, Columns.ITEM))
     s, t = quote_ident(Columns.SEQUENCE), quote_ident(Columns.TIMESTAMP)
@@ -343,7 +341,7 @@ def _baskets_sql(has_time: bool, *, min_item_count: int, dedupe: bool, chosen: s
     time_column = f", p.{t}" if has_time else ""
     time_first = f", MIN({t}) AS {t}" if has_time else ""
     return f"""
-        WITH {_ctes(has_time)},
+        WITH {_ctes(engine, has_time)},
         vocabulary AS (
             SELECT {i}, CAST(ROW_NUMBER() OVER (ORDER BY n_baskets DESC, {i}) - 1 AS INTEGER)
                         AS item_index
@@ -357,10 +355,10 @@ def _baskets_sql(has_time: bool, *, min_item_count: int, dedupe: bool, chosen: s
             WHERE {chosen}
         )
         SELECT {c}, CAST(MIN({s}) AS INTEGER) AS {s}{time_first},
-               ARRAY_AGG(item_index ORDER BY line_no) AS items
+               {engine.ordered_list("item_index", "line_no")} AS items
         FROM kept
         GROUP BY {c}, {b}
-        ORDER BY {c}, MIN({s}), {b}"""
+        ORDER BY {c}, {s}, {b}"""
 
 
 def _chosen_sql(sample: CustomerSample) -> str:

@@ -9,22 +9,27 @@ Layout::
       customers.parquet     customer_id, attribute and label columns     (optional)
       copurchase.parquet    item_id, other_item_id, rank                 (optional)
 
-Transactions are sorted by customer, then ``sequence`` (the basket's chronological rank for
-its customer, starting at 1), then the order of lines in the source. Writing the directory
+A table is one Parquet file (DuckDB's ingest) or a folder of that name holding part files
+``part-*.parquet`` whose concatenation in name order is the table (Spark's ingest); DuckDB,
+pyarrow and pandas read either. Transactions are sorted by customer, then ``sequence`` (the
+basket's chronological rank for its customer, starting at 1), then the order of lines in the
+source. Writing the directory
 safely (``--overwrite``, atomic replacement) is :mod:`customer2vec.data.outputs`' job.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from customer2vec.data.engine import DuckDBEngine
-from customer2vec.errors import DataValidationError
+from customer2vec.data.engine import ENGINES, DuckDBEngine, Engine
+from customer2vec.errors import ConfigError, DataValidationError
 
 FORMAT_NAME = "customer2vec-dataset"
 FORMAT_VERSION = 1
@@ -32,6 +37,41 @@ TABLES = ("transactions", "items", "customers", "copurchase")
 INFO_FILE = "dataset.json"
 #: The fix named in errors about a dataset's files.
 REINGEST = "Ingest again."
+
+
+#: The engine ``Dataset.engine`` opens (see :func:`use_engine`).
+_ENGINE: dict[str, str | None] = {"name": "duckdb", "master": None}
+
+
+@contextlib.contextmanager
+def use_engine(name: str = "duckdb", master: str | None = None) -> Iterator[None]:
+    """Within the block, :meth:`Dataset.engine` (so every corpus build) runs on ``name``.
+
+    ``name`` is ``"duckdb"`` or ``"spark"``; ``master`` is the Spark master (``local[2]``,
+    ``yarn``...; ``None``: ``SPARK_REMOTE`` or ``local[*]``).
+    """
+    if name not in ENGINES:
+        raise ConfigError(f"`engine` must be one of {', '.join(ENGINES)}; got {name!r}.")
+    before = dict(_ENGINE)
+    _ENGINE.update(name=name, master=master)
+    try:
+        yield
+    finally:
+        _ENGINE.update(before)
+
+
+def table_files(path: Path) -> list[Path]:
+    """The Parquet files of a table: the file itself, or a folder's part files in name order
+    (hidden and ``_`` files, such as Spark's ``_SUCCESS``, skipped). Empty if absent."""
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        return sorted(
+            p
+            for p in path.iterdir()
+            if p.is_file() and p.suffix == ".parquet" and not p.name.startswith((".", "_"))
+        )
+    return []
 
 
 class Dataset:
@@ -77,12 +117,15 @@ class Dataset:
 
         for table, name in self.meta.get("tables", {}).items():
             file = self.path / name
-            if not file.is_file():
+            parts = table_files(file)
+            if not parts:
                 raise DataValidationError(f"{file} is missing ({INFO_FILE} lists it). {REINGEST}")
-            try:
-                rows = pq.read_metadata(file).num_rows
-            except (ValueError, OSError) as err:  # ArrowInvalid is a ValueError
-                raise DataValidationError(f"{file} is corrupt ({err}). {REINGEST}") from err
+            rows = 0
+            for part in parts:
+                try:
+                    rows += pq.read_metadata(part).num_rows
+                except (ValueError, OSError) as err:  # ArrowInvalid is a ValueError
+                    raise DataValidationError(f"{part} is corrupt ({err}). {REINGEST}") from err
             expected = self.meta.get("counts", {}).get("line_items")
             if table == "transactions" and expected is not None and rows != expected:
                 raise DataValidationError(
@@ -95,7 +138,7 @@ class Dataset:
         return table in self.meta.get("tables", {})
 
     def table_path(self, table: str) -> Path:
-        """Path of ``table``'s Parquet file; raise if the dataset has none."""
+        """Path of ``table``'s Parquet file (or folder of part files); raise if it has none."""
         if not self.has(table):
             raise DataValidationError(
                 f"dataset {self.path} has no {table} table. Re-ingest with the matching flag "
@@ -107,9 +150,19 @@ class Dataset:
         """Read a whole table into pandas (use ``engine()`` for out-of-core work)."""
         return pd.read_parquet(self.table_path(table), columns=columns)
 
-    def engine(self, **kwargs: Any) -> DuckDBEngine:
-        """A DuckDB engine with every table of the dataset registered under its name."""
-        engine = DuckDBEngine(**kwargs)
+    def engine(self, **kwargs: Any) -> Engine:
+        """An engine with every table of the dataset registered under its name.
+
+        DuckDB (``kwargs`` are its options), or Spark when :func:`use_engine` chose it
+        (``train --engine spark``).
+        """
+        engine: Engine
+        if _ENGINE["name"] == "spark":
+            from customer2vec.data.spark_engine import SparkEngine
+
+            engine = SparkEngine(_ENGINE["master"])
+        else:
+            engine = DuckDBEngine(**kwargs)
         for table in self.meta.get("tables", {}):
             engine.register_parquet(table, self.table_path(table))
         return engine
@@ -252,13 +305,18 @@ def _read_info(info_file: Path) -> dict[str, Any]:
 
 
 def fingerprint(directory: Path, files: list[str]) -> str:
-    """SHA-256 over the bytes of ``files`` (in the given order), hex, prefixed by the algorithm."""
+    """SHA-256 over the bytes of ``files`` (in the given order), hex, prefixed by the algorithm.
+
+    A table that is a folder counts as its part files in name order, each named by its path
+    inside the dataset.
+    """
     digest = hashlib.sha256()
     for name in files:
-        digest.update(name.encode())
-        with (directory / name).open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
+        for part in table_files(directory / name) or [directory / name]:
+            digest.update(part.relative_to(directory).as_posix().encode())
+            with part.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
     return "sha256:" + digest.hexdigest()
 
 

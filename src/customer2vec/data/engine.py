@@ -1,8 +1,10 @@
-"""Query engines. DuckDB is the embedded default.
+"""Query engines. DuckDB is the embedded default; Spark SQL (``spark_engine.py``) the other.
 
 Corpus builders and ingestion speak SQL over named relations (``transactions``, ``items``...)
-so that a second engine (Spark SQL) can run the same text when data outgrows one machine.
-An engine only has to register tables and run queries; everything else is plain SQL.
+so that Spark can run the same text when data outgrows one machine. An engine only has to
+register tables and run queries; everything else is plain SQL. The few steps that are not a
+query (number a scan's lines, keep an intermediate table, write or read Parquet) are the
+functions at the end of this module: DuckDB's SQL for them, or the Spark engine's method.
 """
 
 from __future__ import annotations
@@ -11,12 +13,18 @@ import contextlib
 import os
 import re
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import duckdb
 import pyarrow as pa
 
 from customer2vec.errors import ConfigError, DataValidationError
+
+if TYPE_CHECKING:
+    from customer2vec.data.spark_engine import SparkEngine
+
+    #: What ingest passes around: a DuckDB connection, or the Spark engine that answers alike.
+    Connection = duckdb.DuckDBPyConnection | SparkEngine
 
 _UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}
 _UNITS.update({"kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40})
@@ -24,8 +32,17 @@ _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-z]+|%)\s*", re.IGNORECASE)
 MIN_MEMORY = 16 * 10**6
 
 
+ENGINES = ("duckdb", "spark")
+
+
 class Engine(Protocol):
     """The seam between SQL transformations and where they run."""
+
+    #: SQL numbering the rows of a scan in the order read (an increasing key, maybe sparse).
+    line_number: str
+
+    def ordered_list(self, value: str, order: str) -> str:
+        """SQL aggregating ``value`` into a list sorted by ``order``."""
 
     def register_parquet(self, name: str, path: str | Path) -> None:
         """Expose a Parquet file (or glob) as relation ``name``."""
@@ -40,6 +57,8 @@ class Engine(Protocol):
 class DuckDBEngine:
     """DuckDB engine: out-of-core, reads Parquet/CSV directly.
 
+    It keeps insertion order, so ``row_number() OVER ()`` numbers lines in file order.
+
     Parameters
     ----------
     memory_limit
@@ -49,6 +68,8 @@ class DuckDBEngine:
     temp_directory
         Where DuckDB spills; defaults to DuckDB's own choice.
     """
+
+    line_number = "row_number() OVER ()"
 
     def __init__(
         self,
@@ -77,10 +98,13 @@ class DuckDBEngine:
         with contextlib.suppress(duckdb.InvalidInputException):
             self.con.execute("SET enable_progress_bar = false")
 
+    @staticmethod
+    def ordered_list(value: str, order: str) -> str:
+        return f"ARRAY_AGG({value} ORDER BY {order})"
+
     def register_parquet(self, name: str, path: str | Path) -> None:
         self.con.execute(
-            f"CREATE OR REPLACE VIEW {quote_ident(name)} AS "
-            f"SELECT * FROM read_parquet({quote_literal(str(path))})"
+            f"CREATE OR REPLACE VIEW {quote_ident(name)} AS SELECT * FROM {parquet_scan(path)}"
         )
 
     def arrow(self, query: str) -> pa.Table:
@@ -89,8 +113,8 @@ class DuckDBEngine:
         except DATA_ERRORS as err:
             raise DataValidationError(explain_duckdb_error(err)) from err
 
-    def execute(self, query: str) -> None:
-        run_sql(self.con, query)
+    def execute(self, query: str) -> duckdb.DuckDBPyConnection:
+        return run_sql(self.con, query)
 
     def scalar(self, query: str):
         """Return the first column of the first row of ``query``."""
@@ -116,12 +140,80 @@ class QueryDataError(DataValidationError):
     """
 
 
-def run_sql(con: duckdb.DuckDBPyConnection, query: str) -> duckdb.DuckDBPyConnection:
+def run_sql(con: Connection, query: str) -> Any:
     """Execute ``query``, turning DuckDB's data errors into ``QueryDataError``."""
     try:
         return con.execute(query)
     except DATA_ERRORS as err:
         raise QueryDataError(explain_duckdb_error(err)) from err
+
+
+def parquet_scan(path: str | Path) -> str:
+    """DuckDB's ``read_parquet`` of a Parquet file or of a folder of part files (Spark's)."""
+    path = Path(path)
+    target = path / "*.parquet" if path.is_dir() else path
+    return f"read_parquet({quote_literal(str(target))})"
+
+
+# -- the steps that are not one query: DuckDB SQL, or the Spark engine's method -------------
+def _is_duckdb(con: Connection) -> bool:
+    return isinstance(con, duckdb.DuckDBPyConnection)
+
+
+def line_number(con: Connection) -> str:
+    """SQL numbering a scan's rows in the order read (for ``ORDER BY`` and ``min``)."""
+    return DuckDBEngine.line_number if _is_duckdb(con) else con.line_number
+
+
+def create_table(con: Connection, name: str, query: str) -> None:
+    """Compute ``query`` once and keep its rows as relation ``name``."""
+    if _is_duckdb(con):
+        run_sql(con, f"CREATE OR REPLACE TEMP TABLE {quote_ident(name)} AS {query}")
+    else:
+        con.create_table(name, query)
+
+
+def drop_tables(con: Connection, *names: str) -> None:
+    """Forget tables made by :func:`create_table`."""
+    for name in names:
+        if _is_duckdb(con):
+            run_sql(con, f"DROP TABLE IF EXISTS {quote_ident(name)}")
+        else:
+            con.drop(name)
+
+
+def write_parquet(con: Connection, query: str, target: Path, *, row_group_size: int = 0) -> None:
+    """Write ``query``'s rows, in its order, as Parquet (zstd) at ``target``: one file from
+    DuckDB, a folder of part files in order from Spark."""
+    if _is_duckdb(con):
+        groups = f", ROW_GROUP_SIZE {int(row_group_size)}" if row_group_size else ""
+        run_sql(
+            con,
+            f"COPY ({query}) TO {quote_literal(str(target))} "
+            f"(FORMAT parquet, COMPRESSION zstd{groups})",
+        )
+    else:
+        con.write_parquet(query, target)
+
+
+def register_parquet(con: Connection, name: str, path: Path) -> None:
+    """Expose a Parquet file or folder of part files as relation ``name``."""
+    if _is_duckdb(con):
+        run_sql(
+            con,
+            f"CREATE OR REPLACE TEMP VIEW {quote_ident(name)} AS SELECT * FROM "
+            f"{parquet_scan(path)}",
+        )
+    else:
+        con.register_parquet(name, path)
+
+
+def register_arrow(con: Connection, name: str, table: pa.Table) -> None:
+    """Expose an Arrow table as relation ``name``."""
+    if _is_duckdb(con):
+        con.register(name, table)
+    else:
+        con.register_arrow(name, table)
 
 
 def check_memory_limit(value: object) -> str:
@@ -215,3 +307,58 @@ def quote_ident(name: str) -> str:
 def quote_literal(value: str) -> str:
     """Quote an SQL string literal."""
     return "'" + value.replace("'", "''") + "'"
+
+
+#: strptime directives -> Java (Spark) pattern letters; numbers take one or two digits.
+_JAVA_TIME = {
+    "Y": "yyyy",
+    "y": "yy",
+    "m": "M",
+    "d": "d",
+    "H": "H",
+    "I": "h",
+    "M": "m",
+    "S": "s",
+    "f": "SSSSSS",
+    "p": "a",
+    "b": "MMM",
+    "B": "MMMM",
+    "j": "D",
+    "%": "%",
+}
+
+
+def parse_time(con: Connection, text_sql: str, time_format: str) -> str:
+    """SQL reading text as a timestamp with a strptime format (``NULL`` where it does not fit).
+
+    DuckDB takes the format as it is; for Spark it becomes a Java pattern (the directives
+    in ``_JAVA_TIME``; another one is a ``ConfigError``).
+    """
+    if _is_duckdb(con):
+        return f"try_strptime({text_sql}, {quote_literal(time_format)})"
+    pattern, literal, i = [], [], 0
+    while i < len(time_format):
+        char = time_format[i]
+        if char == "%" and i + 1 < len(time_format):
+            directive = time_format[i + 1]
+            if directive not in _JAVA_TIME:
+                raise ConfigError(
+                    f"--time-format directive %{directive} is not supported with --engine "
+                    f"spark; use {', '.join('%' + k for k in _JAVA_TIME)}, or the duckdb engine."
+                )
+            pattern.append(_java_literal("".join(literal)))
+            literal = []
+            pattern.append(_JAVA_TIME[directive])
+            i += 2
+        else:
+            literal.append(char)
+            i += 1
+    pattern.append(_java_literal("".join(literal)))
+    return f"try_to_timestamp({text_sql}, {quote_literal(''.join(pattern))})"
+
+
+def _java_literal(text: str) -> str:
+    """Literal text in a Java date pattern: letters quoted, separators as they are."""
+    if not any(c.isalpha() or c == "'" for c in text):
+        return text
+    return "'" + text.replace("'", "''") + "'"

@@ -18,11 +18,12 @@ text, and ``int64`` is used only where that loses nothing.
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -31,15 +32,20 @@ from customer2vec.config import require_int
 from customer2vec.data.csv_checks import CsvDialect
 from customer2vec.data.dataset import Dataset, write_meta
 from customer2vec.data.engine import (
+    ENGINES,
     DuckDBEngine,
     QueryDataError,
     check_memory_limit,
+    create_table,
+    drop_tables,
+    line_number,
     quote_ident,
     quote_literal,
+    register_parquet,
     run_sql,
+    write_parquet,
 )
 from customer2vec.data.mapping import (
-    BLANK,
     ColumnMapping,
     describe_detected,
     id_expr,
@@ -51,11 +57,17 @@ from customer2vec.data.presets import PRESETS, PreparedSource, prepare_generic
 from customer2vec.data.report import note_dropped
 from customer2vec.data.sources import explain_read_error
 from customer2vec.data.tables import SideTables, write_side_tables
-from customer2vec.errors import DataValidationError
+from customer2vec.data.values import check_parsed, number_sql, time_sql
+from customer2vec.errors import ConfigError, DataValidationError
+
+if TYPE_CHECKING:
+    from customer2vec.data.engine import Connection
 
 log = logging.getLogger(__name__)
 
 C = Columns
+#: Presets whose SQL is still DuckDB's own (UNION ALL BY NAME, SELECT * REPLACE).
+SPARK_UNSUPPORTED_PRESETS = ("instacart", "online-retail")
 
 
 @dataclass
@@ -78,6 +90,8 @@ class IngestOptions:
     overwrite: bool = False
     memory_limit: str = "4GB"
     max_line_size: int | None = None
+    engine: str = "duckdb"
+    spark_master: str | None = None
 
     @property
     def dialect(self) -> CsvDialect:
@@ -102,7 +116,10 @@ def ingest(sources: Sequence[str | Path], out: str | Path, **options: Any) -> Da
         ``items``/``item_id_col``/``item_name_col``, ``customers``/``customer_id_col``,
         ``copurchase``, ``max_basket_size`` (0 disables the cap), ``keep_duplicates``,
         ``overwrite``, ``memory_limit`` (DuckDB's, e.g. ``"4GB"`` or ``"80%"``),
-        ``max_line_size`` (longest CSV line in bytes; DuckDB's default is 2,000,000).
+        ``max_line_size`` (longest CSV line in bytes; DuckDB's default is 2,000,000),
+        ``engine`` (``"duckdb"``, or ``"spark"`` to run the same SQL on Spark, which writes
+        each table as a folder of part files) and ``spark_master`` (``local[2]``,
+        ``yarn``...; default ``SPARK_REMOTE`` or ``local[*]``).
 
     Returns
     -------
@@ -125,9 +142,16 @@ def ingest(sources: Sequence[str | Path], out: str | Path, **options: Any) -> Da
     opts.memory_limit = check_memory_limit(opts.memory_limit)
     if opts.max_line_size is not None:
         require_int(opts.max_line_size, "max_line_size", minimum=1)
+    if opts.engine not in ENGINES:
+        raise ConfigError(f"`engine` must be one of {', '.join(ENGINES)}; got {opts.engine!r}.")
     if opts.preset is not None and opts.preset not in PRESETS:
         raise DataValidationError(
             f"unknown preset {opts.preset!r}; choose one of {', '.join(sorted(PRESETS))}."
+        )
+    if opts.engine == "spark" and opts.preset in SPARK_UNSUPPORTED_PRESETS:
+        raise ConfigError(
+            f"--preset {opts.preset} runs on the duckdb engine only (its SQL is DuckDB's); "
+            "drop --engine spark, or map the columns with --customer-col etc."
         )
     if not sources and opts.preset != "completejourney" and opts.copurchase is None:
         raise DataValidationError(
@@ -136,28 +160,46 @@ def ingest(sources: Sequence[str | Path], out: str | Path, **options: Any) -> Da
     started = time.perf_counter()
     inputs = [*sources, *_paths(opts.items), *_paths(opts.customers), *_paths(opts.copurchase)]
     with atomic_directory(out, overwrite=opts.overwrite, inputs=inputs) as tmp:
-        engine = DuckDBEngine(memory_limit=opts.memory_limit, temp_directory=tmp / "_spill")
         named = [str(s) for s in sources] or [f"the {opts.preset or 'co-purchase'} data"]
-        try:
-            meta = _ingest_into(engine.con, list(sources), tmp, opts)
-        except QueryDataError as err:  # raised while scanning; say which file, and why
-            if not isinstance(err.__cause__, duckdb.Error):
-                raise
-            message = explain_read_error(engine.con, err.__cause__, named, opts.dialect)
-            raise DataValidationError(message) from err.__cause__
-        except duckdb.Error as err:
-            message = explain_read_error(engine.con, err, named, opts.dialect)
-            raise DataValidationError(message) from err
-        finally:
-            engine.close()
-        for leftover in (tmp / "_spill").glob("*"):
-            leftover.unlink()
-        if (tmp / "_spill").exists():
-            (tmp / "_spill").rmdir()
+        if opts.engine == "spark":
+            meta = _ingest_on_spark(list(sources), tmp, opts)
+        else:
+            meta = _ingest_on_duckdb(list(sources), tmp, opts, named)
+        shutil.rmtree(tmp / "_spill", ignore_errors=True)
         write_meta(tmp, meta)
     dataset = Dataset.open(out)
     log.info("wrote %s in %.1f s", out, time.perf_counter() - started)
     return dataset
+
+
+def _ingest_on_duckdb(
+    sources: list[str | Path], tmp: Path, opts: IngestOptions, named: list[str]
+) -> dict[str, Any]:
+    engine = DuckDBEngine(memory_limit=opts.memory_limit, temp_directory=tmp / "_spill")
+    try:
+        return _ingest_into(engine.con, sources, tmp, opts)
+    except QueryDataError as err:  # raised while scanning; say which file, and why
+        if not isinstance(err.__cause__, duckdb.Error):
+            raise
+        message = explain_read_error(engine.con, err.__cause__, named, opts.dialect)
+        raise DataValidationError(message) from err.__cause__
+    except duckdb.Error as err:
+        message = explain_read_error(engine.con, err, named, opts.dialect)
+        raise DataValidationError(message) from err
+    finally:
+        engine.close()
+
+
+def _ingest_on_spark(sources: list[str | Path], tmp: Path, opts: IngestOptions) -> dict[str, Any]:
+    """The same SQL on Spark; intermediate tables go to ``_spill`` as Parquet."""
+    from customer2vec.data.spark_engine import SparkEngine
+
+    (tmp / "_spill").mkdir(exist_ok=True)
+    engine = SparkEngine(opts.spark_master, scratch=tmp / "_spill")
+    try:
+        return _ingest_into(engine, sources, tmp, opts)
+    finally:
+        engine.close()
 
 
 def _paths(value: Any) -> list[str | Path]:
@@ -168,7 +210,7 @@ def _paths(value: Any) -> list[str | Path]:
 
 
 def _ingest_into(
-    con: duckdb.DuckDBPyConnection, sources: list[str | Path], tmp: Path, opts: IngestOptions
+    con: Connection, sources: list[str | Path], tmp: Path, opts: IngestOptions
 ) -> dict[str, Any]:
     warned: list[str] = []
     if sources or opts.preset == "completejourney":
@@ -196,7 +238,7 @@ def _ingest_into(
 
 
 def _write_transactions(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     src: PreparedSource,
     tmp: Path,
     opts: IngestOptions,
@@ -220,13 +262,13 @@ def _write_transactions(
                 f"column {roles[key]!r} ({role} id) is empty in every row. Check --{role}-col."
             )
 
-    quantity = _number(con, rel, m.quantity)
-    price = _number(con, rel, m.price)
+    quantity = number_sql(con, rel, m.quantity)
+    price = number_sql(con, rel, m.price)
     exprs = {
         "customer_id": ids[C.CUSTOMER],
         "item_id": ids[C.ITEM],
         "basket_raw": ids[C.BASKET] if m.basket else "NULL",
-        "ts": _time_expr(m.time, opts.time_format) if m.time else "NULL::TIMESTAMP",
+        "ts": time_sql(con, m.time, opts.time_format) if m.time else "CAST(NULL AS TIMESTAMP)",
         "seq_raw": f"TRY_CAST({quote_ident(m.sequence)} AS BIGINT)" if m.sequence else "NULL",
         "quantity": quantity[0] if quantity else "NULL",
         "price": price[0] if price else "NULL",
@@ -256,34 +298,38 @@ def _write_transactions(
     )
 
     steps.start(f"reading {src.label}")
-    run_sql(
+    create_table(
         con,
+        "staged",
         f"""
-        CREATE TEMP TABLE staged AS
-        SELECT row_number() OVER () AS __row,
+        SELECT {line_number(con)} AS __row,
                {", ".join(f"{expr} AS {name}" for name, expr in exprs.items())},
                {case} AS reason
         FROM {rel}""",
     )
     rows_read = con.execute("SELECT count(*) FROM staged").fetchone()[0]
-    _check_types(con, m, opts, rows_read)
+    check_parsed(con, m, opts.time_format, rows_read)
     steps.done(f"{rows_read:,} rows")
 
+    # A row's final reason is its first reason, else "duplicate", else "oversized_basket":
+    # the later two are found in two tables joined back (no UPDATE, which Spark lacks).
+    clean = "staged WHERE reason IS NULL"
     if not opts.keep_duplicates:
         steps.start("finding duplicate rows")
-        run_sql(
+        create_table(
             con,
+            "dup",
             """
-            CREATE TEMP TABLE dup AS
             SELECT __row FROM (
                 SELECT __row, row_number() OVER (
                     PARTITION BY customer_id, basket_raw, item_id, ts, seq_raw, quantity, price
                     ORDER BY __row) AS rn
-                FROM staged WHERE reason IS NULL)
+                FROM staged WHERE reason IS NULL) AS ranked
             WHERE rn > 1""",
         )
-        run_sql(
-            con, "UPDATE staged SET reason = 'duplicate' WHERE __row IN (SELECT __row FROM dup)"
+        clean = (
+            "(SELECT s.* FROM staged s LEFT JOIN dup d ON s.__row = d.__row "
+            "WHERE s.reason IS NULL AND d.__row IS NULL) AS clean"
         )
         steps.done()
 
@@ -292,48 +338,47 @@ def _write_transactions(
     key = "basket_raw" if m.basket else ("ts" if m.time else "seq_raw")
     steps.start("resolving baskets")
     cap = opts.max_basket_size or 2**62
-    run_sql(
+    create_table(
         con,
+        "baskets",
         f"""
-        CREATE TEMP TABLE baskets AS
         SELECT customer_id, {key} AS bkey,
-               row_number() OVER (PARTITION BY customer_id
-                                  ORDER BY min(ts) NULLS LAST, min(seq_raw), min(__row)) AS seq,
+               CAST(row_number() OVER (PARTITION BY customer_id
+                                       ORDER BY min(ts) NULLS LAST, min(seq_raw), min(__row))
+                    AS BIGINT) AS seq,
                count(DISTINCT item_id) > {cap} AS oversized
-        FROM staged WHERE reason IS NULL
+        FROM {clean}
         GROUP BY customer_id, {key}""",
     )
-    n_oversized = con.execute("SELECT count(*) FROM baskets WHERE oversized").fetchone()[0]
-    if n_oversized:
-        run_sql(
-            con,
-            f"""
-            UPDATE staged SET reason = 'oversized_basket'
-            FROM baskets b
-            WHERE staged.reason IS NULL AND b.oversized
-              AND staged.customer_id = b.customer_id AND staged.{key} = b.bkey""",
-        )
     shared = 0
     if m.basket:
         shared = con.execute("""
             SELECT count(*) FROM (SELECT bkey FROM baskets WHERE NOT oversized
-                                  GROUP BY bkey HAVING count(*) > 1)""").fetchone()[0]
+                                  GROUP BY bkey HAVING count(*) > 1) AS shared""").fetchone()[0]
     if m.basket and not shared:
         scope, basket_sql = "global", "s.basket_raw"
     elif m.basket:
         scope = "customer"
-        basket_sql = "CAST(s.customer_id AS VARCHAR) || ':' || CAST(s.basket_raw AS VARCHAR)"
+        basket_sql = "CAST(s.customer_id AS STRING) || ':' || CAST(s.basket_raw AS STRING)"
         id_types[C.BASKET] = "string"
     else:
         scope = "derived"
-        basket_sql = "CAST(s.customer_id AS VARCHAR) || ':' || CAST(b.seq AS VARCHAR)"
+        basket_sql = "CAST(s.customer_id AS STRING) || ':' || CAST(s.seq AS STRING)"
         id_types[C.BASKET] = "string"
     steps.done(f"basket ids are {scope}" + (f" ({shared:,} shared by customers)" if shared else ""))
 
+    dup_join = "" if opts.keep_duplicates else "LEFT JOIN dup d ON s.__row = d.__row"
+    dup_case = "" if opts.keep_duplicates else "WHEN d.__row IS NOT NULL THEN 'duplicate'"
+    classified = f"""
+        (SELECT s.*, b.seq,
+                CASE WHEN s.reason IS NOT NULL THEN s.reason {dup_case}
+                     WHEN b.oversized THEN 'oversized_basket' END AS final_reason
+         FROM staged s {dup_join}
+         LEFT JOIN baskets b ON s.customer_id = b.customer_id AND s.{key} = b.bkey) AS s"""
     dropped = dict(
         con.execute(
-            "SELECT reason, count(*) FROM staged WHERE reason IS NOT NULL GROUP BY reason "
-            "ORDER BY count(*) DESC"
+            f"SELECT final_reason, count(*) FROM {classified} WHERE final_reason IS NOT NULL "
+            "GROUP BY final_reason ORDER BY count(*) DESC, final_reason"
         ).fetchall()
     )
     rows_kept = rows_read - sum(dropped.values())
@@ -349,7 +394,7 @@ def _write_transactions(
         f"s.customer_id AS {C.CUSTOMER}",
         f"{basket_sql} AS {C.BASKET}",
         f"s.item_id AS {C.ITEM}",
-        f"b.seq AS {C.SEQUENCE}",
+        f"s.seq AS {C.SEQUENCE}",
     ]
     if m.time:
         columns.append(f"s.ts AS {C.TIMESTAMP}")
@@ -358,17 +403,16 @@ def _write_transactions(
     if m.price:
         columns.append(f"s.price AS {C.PRICE}")
     steps.start("writing transactions.parquet")
-    target = quote_literal(str(tmp / "transactions.parquet"))
-    run_sql(
+    target = tmp / "transactions.parquet"
+    write_parquet(
         con,
-        f"""
-        COPY (SELECT {", ".join(columns)}
-              FROM staged s JOIN baskets b ON s.customer_id = b.customer_id AND s.{key} = b.bkey
-              WHERE s.reason IS NULL
-              ORDER BY s.customer_id, b.seq, s.__row)
-        TO {target} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)""",
+        f"SELECT {', '.join(columns)} FROM {classified} "
+        "WHERE s.final_reason IS NULL ORDER BY s.customer_id, s.seq, s.__row",
+        target,
+        row_group_size=1_000_000,
     )
     steps.done()
+    register_parquet(con, "written", target)
     counts = dict(
         zip(
             ("line_items", "customers", "baskets", "items", "first_timestamp", "last_timestamp"),
@@ -376,11 +420,11 @@ def _write_transactions(
             SELECT count(*), count(DISTINCT {C.CUSTOMER}), count(DISTINCT {C.BASKET}),
                    count(DISTINCT {C.ITEM}),
                    {f"min({C.TIMESTAMP}), max({C.TIMESTAMP})" if m.time else "NULL, NULL"}
-            FROM read_parquet({target})""").fetchone(),
+            FROM written""").fetchone(),
             strict=True,
         )
     )
-    run_sql(con, "DROP TABLE staged; DROP TABLE baskets")
+    drop_tables(con, "staged", "dup", "baskets")
     return {
         "source": {
             "paths": src.paths,
@@ -401,58 +445,6 @@ def _write_transactions(
             "max_basket_size": opts.max_basket_size,
         },
     }
-
-
-def _number(
-    con: duckdb.DuckDBPyConnection, relation: str, column: str | None
-) -> tuple[str, str] | None:
-    """SQL for a quantity or price column as DOUBLE, and the predicate of a bad value: one
-    that is given (not empty) but is not a finite number (text, NaN, infinity)."""
-    if column is None:
-        return None
-    col = quote_ident(column)
-    value = f"TRY_CAST({col} AS DOUBLE)"
-    kind = source_type(con, relation, column)
-    if kind in {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT"}:
-        return value, "false"
-    if kind == "VARCHAR":
-        given = f"{col} IS NOT NULL AND NOT regexp_full_match({col}, '{BLANK}')"
-    else:
-        given = f"{col} IS NOT NULL"
-    return value, f"({given} AND NOT coalesce(isfinite({value}), false))"
-
-
-def _time_expr(column: str, time_format: str | None) -> str:
-    col = quote_ident(column)
-    if time_format:
-        return f"try_strptime(CAST({col} AS VARCHAR), {quote_literal(time_format)})"
-    return f"TRY_CAST({col} AS TIMESTAMP)"
-
-
-def _check_types(
-    con: duckdb.DuckDBPyConnection, m: ColumnMapping, opts: IngestOptions, rows_read: int
-) -> None:
-    """Refuse a mapping where a typed column parses in no row at all (wrong column or format)."""
-    parsed = con.execute(
-        "SELECT count(ts), count(seq_raw), count(quantity), count(price) FROM staged"
-    ).fetchone()
-    time_fix = (
-        f"its values do not match --time-format {opts.time_format!r}; correct the format"
-        if opts.time_format
-        else "give its format with --time-format (e.g. '%d/%m/%Y %H:%M')"
-    )
-    checks = (
-        ("time", m.time, "a timestamp", time_fix),
-        ("sequence", m.sequence, "a whole number", "it must hold order numbers"),
-        ("quantity", m.quantity, "a number", "it must hold quantities"),
-        ("price", m.price, "a number", "it must hold prices"),
-    )
-    for (role, column, kind, fix), n_parsed in zip(checks, parsed, strict=True):
-        if column and n_parsed == 0:
-            raise DataValidationError(
-                f"column {column!r} (--{role}-col) could not be read as {kind} in any of the "
-                f"{rows_read:,} rows; {fix}, or map another column."
-            )
 
 
 class _Steps:

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Literal
-
-import duckdb
+from typing import TYPE_CHECKING, Literal
 
 from customer2vec.data.engine import quote_ident
 from customer2vec.errors import DataValidationError
+
+if TYPE_CHECKING:
+    from customer2vec.data.engine import Connection
 
 IdType = Literal["int64", "string"]
 
@@ -225,15 +226,14 @@ CANONICAL_INT = r"(0|-?[1-9][0-9]{0,18})"
 _EXACT_FLOAT = 2**53  # floats are exact whole numbers below this
 
 
-def source_type(con: duckdb.DuckDBPyConnection, relation: str, column: str) -> str:
-    """DuckDB type name of ``column`` in ``relation`` (upper case, e.g. ``"DECIMAL(38,0)"``)."""
+def source_type(con: Connection, relation: str, column: str) -> str:
+    """DuckDB type name of ``column`` in ``relation`` (upper case, e.g. ``"DECIMAL(38,0)"``);
+    the Spark engine answers ``DESCRIBE`` with DuckDB's names too."""
     row = con.execute(f"DESCRIBE SELECT {quote_ident(column)} FROM {relation}").fetchone()
     return str(row[1]).upper()
 
 
-def id_type_of(
-    con: duckdb.DuckDBPyConnection, relation: str, column: str, kind: str | None = None
-) -> IdType:
+def id_type_of(con: Connection, relation: str, column: str, kind: str | None = None) -> IdType:
     """Decide whether an id column is kept as int64 or as string (see the module docstring).
 
     ``kind`` is the column's DuckDB type (looked up when not given).
@@ -243,7 +243,7 @@ def id_type_of(
         return "int64"
     col = quote_ident(column)
     if kind in _FLOATS:
-        not_whole = f"isfinite({col}) AND ({col} <> trunc({col}) OR abs({col}) >= {_EXACT_FLOAT})"
+        not_whole = f"isfinite({col}) AND ({col} <> floor({col}) OR abs({col}) >= {_EXACT_FLOAT})"
         bad = con.execute(f"SELECT 1 FROM {relation} WHERE {not_whole} LIMIT 1").fetchone()
         present = con.execute(f"SELECT 1 FROM {relation} WHERE isfinite({col}) LIMIT 1").fetchone()
         return "int64" if bad is None and present is not None else "string"
@@ -268,15 +268,15 @@ def id_text_sql(column: str, kind: str) -> str:
     if kind in _FLOATS:
         return (
             f"CASE WHEN NOT isfinite({col}) THEN NULL "
-            f"WHEN {col} = trunc({col}) AND abs({col}) < {_EXACT_FLOAT} "
-            f"THEN CAST(CAST({col} AS BIGINT) AS VARCHAR) ELSE CAST({col} AS VARCHAR) END"
+            f"WHEN {col} = floor({col}) AND abs({col}) < {_EXACT_FLOAT} "
+            f"THEN CAST(CAST({col} AS BIGINT) AS STRING) ELSE CAST({col} AS STRING) END"
         )
     if kind.startswith("DECIMAL"):
         return (
-            f"CASE WHEN {col} = trunc({col}) THEN CAST(CAST({col} AS HUGEINT) AS VARCHAR) "
-            f"ELSE CAST({col} AS VARCHAR) END"
+            f"CASE WHEN {col} = floor({col}) THEN CAST(CAST({col} AS DECIMAL(38,0)) AS STRING) "
+            f"ELSE CAST({col} AS STRING) END"
         )
-    text = col if kind == "VARCHAR" else f"CAST({col} AS VARCHAR)"
+    text = col if kind == "VARCHAR" else f"CAST({col} AS STRING)"
     return f"CASE WHEN regexp_full_match({text}, '{BLANK}') THEN NULL ELSE {text} END"
 
 
@@ -292,7 +292,7 @@ def id_expr(column: str, id_type: IdType, kind: str | None = None) -> str:
     if kind is None:
         if id_type == "int64":
             return f"TRY_CAST({col} AS BIGINT)"
-        text = f"CAST({col} AS VARCHAR)"
+        text = f"CAST({col} AS STRING)"
         return f"CASE WHEN regexp_full_match({text}, '{BLANK}') THEN NULL ELSE {text} END"
     if id_type == "string":
         return id_text_sql(column, kind)
@@ -300,7 +300,7 @@ def id_expr(column: str, id_type: IdType, kind: str | None = None) -> str:
         return f"CAST({col} AS BIGINT)"
     if kind in _FLOATS:
         return (
-            f"CASE WHEN isfinite({col}) AND {col} = trunc({col}) AND abs({col}) < {_EXACT_FLOAT} "
+            f"CASE WHEN isfinite({col}) AND {col} = floor({col}) AND abs({col}) < {_EXACT_FLOAT} "
             f"THEN CAST({col} AS BIGINT) END"
         )
     text = col if kind == "VARCHAR" else id_text_sql(column, kind)

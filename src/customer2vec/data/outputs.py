@@ -71,8 +71,9 @@ DATASET_OUTPUT = OutputKind(
     "dataset",
     INFO_FILE,
     FORMAT_NAME,
-    files=(INFO_FILE, *(f"{table}.parquet" for table in TABLES)),
-    dirs=("_spill",),
+    # A table is a file, or (Spark's ingest) a folder of that name holding part files.
+    files=(INFO_FILE, *(f"{table}.parquet" for table in TABLES), "part-*.parquet"),
+    dirs=("_spill", *(f"{table}.parquet" for table in TABLES)),
 )
 MODEL_OUTPUT = OutputKind(
     "model",

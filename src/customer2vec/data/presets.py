@@ -225,8 +225,9 @@ def prepare_completejourney(
             "completejourney preset: no transactions.parquet (or .csv) in "
             f"{', '.join(map(str, sources))}. Pass the folder of the Complete Journey files."
         )
-    for name, path in found.items():
-        create_view(con, name, [path], encoding=opts.encoding)
+    columns = {
+        name: create_view(con, name, [path], encoding=opts.encoding) for name, path in found.items()
+    }
     items = None
     if "products" in found:
         items = """
@@ -241,7 +242,9 @@ def prepare_completejourney(
         customers = "SELECT h.household_id AS customer_id"
         joins = ""
         if "demographics" in found:
-            customers += ", d.* EXCLUDE (household_id)"
+            customers += "".join(
+                f", d.{q(c)}" for c in columns["demographics"] if c != "household_id"
+            )
             joins += " LEFT JOIN demographics d USING (household_id)"
         if "coupon_redemptions" in found:
             customers += ", coalesce(r.n, 0) AS coupon_redemptions"

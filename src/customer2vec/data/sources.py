@@ -1,4 +1,4 @@
-"""Read CSV/Parquet/JSON files into DuckDB views, with errors a person can act on.
+"""Read CSV/Parquet/JSON files into DuckDB (or Spark) views, with errors a person can act on.
 
 CSV files are checked beyond what DuckDB's sniffer does (compression by content, the header
 line against the columns found, malformed rows counted and the first one named): see
@@ -12,6 +12,7 @@ import logging
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -25,6 +26,9 @@ from customer2vec.data.csv_checks import (
 )
 from customer2vec.data.engine import explain_duckdb_error, quote_ident, quote_literal
 from customer2vec.errors import DataValidationError
+
+if TYPE_CHECKING:
+    from customer2vec.data.engine import Connection
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +86,7 @@ def file_kind(path: Path) -> str:
 
 
 def create_view(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     name: str,
     files: Sequence[Path],
     *,
@@ -95,7 +99,8 @@ def create_view(
 
     ``text_columns`` are read as text (CSV only): ids, to keep them exactly as written, and
     times parsed later with a format. Gzip or zstd content is read as such whatever the file
-    is named. Raises ``DataValidationError`` for unreadable, malformed or row-less files,
+    is named. On the Spark engine, CSV columns are all read as text (the SQL casts them).
+    Raises ``DataValidationError`` for unreadable, malformed or row-less files,
     naming the file, the first bad line and the fix.
     """
     if file_kind(files[0]) == "json":
@@ -104,6 +109,11 @@ def create_view(
             "tables as CSV or Parquet."
         )
     shown = show_files(files)
+    if not isinstance(con, duckdb.DuckDBPyConnection):  # the Spark engine: CSV read as text
+        columns = con.read_files(name, files, csv=file_kind(files[0]) == "csv")
+        if con.execute(f"SELECT 1 FROM {quote_ident(name)} LIMIT 1").fetchone() is None:
+            raise DataValidationError(f"{shown} has no data rows (only a header, or nothing).")
+        return columns
     if file_kind(files[0]) == "parquet":
         listing = "[" + ", ".join(quote_literal(str(p)) for p in files) + "]"
         reader = f"read_parquet({listing}, union_by_name = true)"

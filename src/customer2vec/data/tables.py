@@ -13,11 +13,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import duckdb
 import pyarrow as pa
 
 from customer2vec.columns import Columns
-from customer2vec.data.engine import quote_ident, quote_literal, run_sql
+from customer2vec.data.engine import (
+    create_table,
+    drop_tables,
+    line_number,
+    quote_ident,
+    register_arrow,
+    register_parquet,
+    write_parquet,
+)
 from customer2vec.data.mapping import (
     ALIASES,
     CANONICAL_INT,
@@ -32,6 +39,7 @@ from customer2vec.data.sources import create_view, file_kind, read_copurchase_js
 from customer2vec.errors import DataValidationError
 
 if TYPE_CHECKING:
+    from customer2vec.data.engine import Connection
     from customer2vec.data.ingest import IngestOptions
 
 log = logging.getLogger(__name__)
@@ -48,7 +56,7 @@ class SideTables:
 
 
 def write_side_tables(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     side: SideTables,
     tmp: Path,
     opts: IngestOptions,
@@ -105,7 +113,7 @@ def write_side_tables(
 
 
 def _user_table(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     view: str,
     files: Any,
     id_col: str | None,
@@ -165,13 +173,11 @@ def _pick(
     return hit
 
 
-def _detect(con: duckdb.DuckDBPyConnection, sql: str, column: str) -> IdType:
-    return id_type_of(con, f"({sql})", column)
+def _detect(con: Connection, sql: str, column: str) -> IdType:
+    return id_type_of(con, f"({sql}) AS t", column)
 
 
-def _cast(
-    con: duckdb.DuckDBPyConnection, relation: str, column: str, id_type: IdType
-) -> tuple[str, str]:
+def _cast(con: Connection, relation: str, column: str, id_type: IdType) -> tuple[str, str]:
     """SQL casting a side-table id column to the transactions' id type, and SQL that is
     true where the id is missing (empty, blank, NaN): equal texts give equal keys."""
     kind = source_type(con, relation, column)
@@ -179,7 +185,7 @@ def _cast(
 
 
 def _write_keyed(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     sql: str,
     key: str,
     id_type: IdType,
@@ -188,33 +194,35 @@ def _write_keyed(
     what: str,
 ) -> dict[str, Any]:
     """Write a table keyed by ``key``: drop rows with unusable or repeated keys, counted."""
-    cast, blank = _cast(con, f"({sql})", key, id_type)
-    run_sql(
+    cast, blank = _cast(con, f"({sql}) AS t", key, id_type)
+    columns = [row[0] for row in con.execute(f"DESCRIBE {sql}").fetchall()]
+    others = [quote_ident(c) for c in columns if c != key]
+    create_table(
         con,
+        "keyed",
         f"""
-        CREATE OR REPLACE TEMP TABLE keyed AS
-        SELECT * REPLACE ({cast} AS {quote_ident(key)}),
-               {blank} AS __blank, row_number() OVER () AS __row
-        FROM ({sql})""",
+        SELECT {", ".join([f"{cast} AS {quote_ident(key)}", *others])},
+               {blank} AS __blank, {line_number(con)} AS __row
+        FROM ({sql}) AS t""",
     )
-    run_sql(
+    create_table(
         con,
+        "keyed_ranked",
         f"""
-        CREATE OR REPLACE TEMP TABLE keyed_ranked AS
         SELECT *, row_number() OVER (PARTITION BY {quote_ident(key)} ORDER BY __row) AS __rank
         FROM keyed""",
     )
     rows_read, missing, bad, duplicate = con.execute(f"""
-        SELECT count(*), count(*) FILTER (__blank),
-               count(*) FILTER ({quote_ident(key)} IS NULL AND NOT __blank),
-               count(*) FILTER ({quote_ident(key)} IS NOT NULL AND __rank > 1)
+        SELECT count(*), count(CASE WHEN __blank THEN 1 END),
+               count(CASE WHEN {quote_ident(key)} IS NULL AND NOT __blank THEN 1 END),
+               count(CASE WHEN {quote_ident(key)} IS NOT NULL AND __rank > 1 THEN 1 END)
         FROM keyed_ranked""").fetchone()
-    run_sql(
+    kept = ", ".join(quote_ident(c) for c in [key, *[c for c in columns if c != key]])
+    write_parquet(
         con,
-        f"""
-        COPY (SELECT * EXCLUDE (__blank, __row, __rank) FROM keyed_ranked
-              WHERE {quote_ident(key)} IS NOT NULL AND __rank = 1 ORDER BY __row)
-        TO {quote_literal(str(target))} (FORMAT parquet, COMPRESSION zstd)""",
+        f"SELECT {kept} FROM keyed_ranked "
+        f"WHERE {quote_ident(key)} IS NOT NULL AND __rank = 1 ORDER BY __row",
+        target,
     )
     dropped = {
         k: v
@@ -222,7 +230,7 @@ def _write_keyed(
         if v
     }
     note_dropped(warned, dropped, rows_read, what=what)
-    run_sql(con, "DROP TABLE keyed; DROP TABLE keyed_ranked")
+    drop_tables(con, "keyed", "keyed_ranked")
     return {
         "rows_read": rows_read,
         "rows_kept": rows_read - sum(dropped.values()),
@@ -231,14 +239,14 @@ def _write_keyed(
 
 
 def _coverage(
-    con: duckdb.DuckDBPyConnection, tmp: Path, table: str, key: str, warned: list[str]
+    con: Connection, tmp: Path, table: str, key: str, warned: list[str]
 ) -> dict[str, int]:
     """Count transaction ids missing from a side table (kept, but reported)."""
-    lines = quote_literal(str(tmp / "transactions.parquet"))
-    side = quote_literal(str(tmp / f"{table}.parquet"))
+    register_parquet(con, "lines_written", tmp / "transactions.parquet")
+    register_parquet(con, "side_written", tmp / f"{table}.parquet")
     distinct, rows = con.execute(f"""
-        SELECT count(DISTINCT t.{key}), count(*) FROM read_parquet({lines}) t
-        ANTI JOIN read_parquet({side}) s ON t.{key} = s.{key}""").fetchone()
+        SELECT count(DISTINCT t.{key}), count(*) FROM lines_written t
+        LEFT JOIN side_written s ON t.{key} = s.{key} WHERE s.{key} IS NULL""").fetchone()
     if distinct:
         note(
             warned,
@@ -249,7 +257,7 @@ def _coverage(
 
 
 def _write_copurchase(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     path: Path,
     item_type: IdType | None,
     tmp: Path,
@@ -262,8 +270,8 @@ def _write_copurchase(
         if not triples:
             raise DataValidationError(f"{path} holds no co-purchase lists.")
         item, other, rank = zip(*triples, strict=True)
-        con.register("copurchase_arrow", pa.table({"a": item, "b": other, "r": rank}))
-        base = "SELECT a, b, r, row_number() OVER () AS __row FROM copurchase_arrow"
+        register_arrow(con, "copurchase_arrow", pa.table({"a": item, "b": other, "r": rank}))
+        base = f"SELECT a, b, r, {line_number(con)} AS __row FROM copurchase_arrow"
     else:
         files = resolve_files([path], what="co-purchase")
         columns = create_view(con, "copurchase_file", files)
@@ -282,52 +290,53 @@ def _write_copurchase(
         )
         base = (
             f"SELECT {a} AS a, {b} AS b, {rank} AS r, __row FROM (SELECT *, "
-            f"row_number() OVER () AS __row FROM copurchase_file)"
+            f"{line_number(con)} AS __row FROM copurchase_file) AS f"
         )
-    run_sql(con, f"CREATE OR REPLACE TEMP TABLE cp_raw AS {base}")
+    create_table(con, "cp_raw", base)
     if item_type is None:
         kinds = {c: source_type(con, "cp_raw", c) for c in ("a", "b")}
         both = " UNION ALL ".join(
             f"SELECT {id_text_sql(c, kind)} AS t FROM cp_raw" for c, kind in kinds.items()
         )
         bad = con.execute(
-            f"SELECT 1 FROM ({both}) WHERE t IS NOT NULL AND NOT "
+            f"SELECT 1 FROM ({both}) AS ids WHERE t IS NOT NULL AND NOT "
             f"(regexp_full_match(t, '{CANONICAL_INT}') AND TRY_CAST(t AS BIGINT) IS NOT NULL) "
             "LIMIT 1"
         ).fetchone()
         item_type = "int64" if bad is None else "string"
-    run_sql(
+    create_table(
         con,
+        "cp",
         f"""
-        CREATE OR REPLACE TEMP TABLE cp AS
         SELECT {_cast(con, "cp_raw", "a", item_type)[0]} AS a,
                {_cast(con, "cp_raw", "b", item_type)[0]} AS b,
                TRY_CAST(r AS BIGINT) AS r, __row FROM cp_raw""",
     )
     rows_read, bad, self_pairs = con.execute("""
-        SELECT count(*), count(*) FILTER (a IS NULL OR b IS NULL OR r IS NULL),
-               count(*) FILTER (a = b) FROM cp""").fetchone()
-    run_sql(
+        SELECT count(*), count(CASE WHEN a IS NULL OR b IS NULL OR r IS NULL THEN 1 END),
+               count(CASE WHEN a = b THEN 1 END) FROM cp""").fetchone()
+    create_table(
         con,
+        "cp_kept",
         """
-        CREATE OR REPLACE TEMP TABLE cp_kept AS
         SELECT a, b, min(r) AS r FROM cp
         WHERE a IS NOT NULL AND b IS NOT NULL AND r IS NOT NULL AND a <> b
         GROUP BY a, b""",
     )
-    kept, items, distinct_ids = con.execute("""
-        SELECT count(*), count(DISTINCT a),
-               (SELECT count(*) FROM (SELECT a FROM cp_kept UNION SELECT b FROM cp_kept))
-        FROM cp_kept""").fetchone()
+    kept, items = con.execute("SELECT count(*), count(DISTINCT a) FROM cp_kept").fetchone()
+    distinct_ids = con.execute(
+        "SELECT count(*) FROM (SELECT a FROM cp_kept UNION SELECT b FROM cp_kept) AS ids"
+    ).fetchone()[0]
     duplicates = rows_read - bad - self_pairs - kept
-    run_sql(
+    write_parquet(
         con,
         f"""
-        COPY (SELECT a AS {C.ITEM}, b AS {C.OTHER_ITEM},
-                     row_number() OVER (PARTITION BY a ORDER BY r, b) AS {C.RANK}
-              FROM cp_kept ORDER BY a, {C.RANK})
-        TO {quote_literal(str(tmp / "copurchase.parquet"))} (FORMAT parquet, COMPRESSION zstd)""",
+        SELECT a AS {C.ITEM}, b AS {C.OTHER_ITEM},
+               CAST(row_number() OVER (PARTITION BY a ORDER BY r, b) AS BIGINT) AS {C.RANK}
+        FROM cp_kept ORDER BY a, {C.RANK}""",
+        tmp / "copurchase.parquet",
     )
+    drop_tables(con, "cp_raw", "cp", "cp_kept")
     dropped = {
         k: v
         for k, v in (("bad_id", bad), ("self_pair", self_pairs), ("duplicate", duplicates))
