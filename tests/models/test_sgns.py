@@ -110,3 +110,16 @@ def test_alias_table_matches_weights():
     draw = np.where(u < thr[slot].astype(np.uint64), slot, alias[slot])
     freq = np.bincount(draw, minlength=len(w)) / n
     np.testing.assert_allclose(freq, w / w.sum(), atol=0.01)
+
+
+def test_training_reports_one_progress_line_per_epoch_in_logs(capsys) -> None:
+    from customer2vec.models.sgns import train_sgns
+
+    indptr = np.array([0, 3, 5, 8], dtype=np.int64)
+    indices = np.array([0, 1, 2, 0, 3, 1, 2, 3], dtype=np.int32)
+    counts = np.bincount(indices, minlength=4)
+    train_sgns(indptr, indices, 4, counts, n_factors=4, n_epochs=4, label="item2vec")
+    lines = [x for x in capsys.readouterr().err.splitlines() if x.startswith("item2vec:")]
+    assert [x.split(" (")[0] for x in lines] == [
+        "item2vec: 25%", "item2vec: 50%", "item2vec: 75%", "item2vec: 100%"
+    ]  # fmt: skip

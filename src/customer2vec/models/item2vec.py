@@ -154,6 +154,7 @@ class Item2Vec(EmbeddingModel, RankingModel):
                 n_pairs_per_item=self.n_pairs_per_item,
                 n_threads=threads,
                 random_state=seed,
+                label="item2vec",
             )
             vectors = item_embeddings(w_in, w_out)
         self.item_vectors_ = Embeddings(corpus.item_ids, vectors)

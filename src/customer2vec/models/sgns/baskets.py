@@ -38,6 +38,7 @@ from customer2vec.models.sgns.kernels import (
     xorshift,
 )
 from customer2vec.models.sgns.sampling import init_vectors, keep_prob, noise_table, shard_seeds
+from customer2vec.progress import progress as progress_bar
 
 __all__ = ["DEFAULTS", "item_embeddings", "train_sgns", "warmup"]
 
@@ -162,8 +163,11 @@ def train_sgns(
     n_pairs_per_item: int = DEFAULTS["n_pairs_per_item"],
     n_threads: int = 1,
     random_state: int = 0,
+    label: str = "sgns",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Train skip-gram negative-sampling item vectors on a CSR basket corpus.
+
+    ``label`` names the progress lines (one per epoch, see ``customer2vec.progress``).
 
     Returns ``(input_vectors, output_vectors)``, both ``float32`` of shape
     ``(n_items, n_factors)``. For item similarity use :func:`item_embeddings` (normalised
@@ -240,7 +244,7 @@ def train_sgns(
     else:
         shards = [all_baskets]
 
-    for epoch in range(n_epochs):
+    for epoch in progress_bar(range(n_epochs), desc=label, unit="epoch"):
         seeds = shard_seeds(rng, len(shards))
         progress0 = epoch / n_epochs
         args = [

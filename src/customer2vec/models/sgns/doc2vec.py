@@ -34,6 +34,7 @@ from customer2vec.models.sgns.sampling import (
     splitmix64,
 )
 from customer2vec.models.sgns.shards import run_sharded
+from customer2vec.progress import progress as progress_bar
 
 __all__ = ["FrozenDoc2Vec", "freeze_doc2vec", "infer_doc2vec", "train_doc2vec"]
 
@@ -325,7 +326,7 @@ def train_doc2vec(
     n_shards = max(1, min(n_threads, n_docs))
     progress_scale = n_shards / max(float(documents.n_lines) * n_epochs, 1.0)
     n_tokens = 0
-    for epoch in range(n_epochs):
+    for epoch in progress_bar(range(n_epochs), desc="customer2vec", unit="epoch"):
         order = rng.permutation(n_docs).astype(np.int64)
         seeds = shard_seeds(rng, n_shards)
 
